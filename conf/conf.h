@@ -1,0 +1,65 @@
+/* Configuration: a flat "key = value" file (parsed by Debian's inih), turned
+ * into a validated, frozen struct. One table row per key: type, default, bounds. */
+#ifndef SFTPDROP_CONF_H
+#define SFTPDROP_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define CONF_MAX_LISTEN 8   /* listening sockets; more is a configuration error */
+#define CONF_MAX_HOSTKEYS 4 /* one per key type is all SSH can use */
+
+struct conf {
+	char *listen[CONF_MAX_LISTEN];
+	unsigned n_listen;
+	char *host_key[CONF_MAX_HOSTKEYS];
+	unsigned n_host_key;
+	char *database;
+	char *upload_root;
+	char *spool_dir;
+
+	int64_t argon2_t_cost;
+	int64_t argon2_m_cost_kib;
+	int64_t argon2_parallelism;
+	int64_t totp_window;
+
+	int64_t login_grace_time;   /* seconds from accept to authenticated */
+	int64_t idle_timeout;       /* seconds without client traffic */
+	int64_t auth_fail_delay_ms; /* every failed auth step answered after this */
+	int64_t max_auth_tries;     /* failed steps per connection */
+	int64_t max_connections;    /* all connections */
+	int64_t max_unauthenticated;
+	int64_t max_unauthenticated_per_source;
+
+	int64_t sftp_max_packet;
+	int64_t sftp_max_handles;
+	bool allow_download;
+	bool sync_on_close;
+
+	int64_t ingest_settle_ms;
+	char *ingest_skip_patterns; /* comma-separated fnmatch globs */
+	bool debug;
+};
+
+/* Parse the file at path. On failure returns -errno (-EINVAL for content
+ * errors) and writes "FILE:LINE: key 'K': what" into err. On success *c holds
+ * every key with defaults filled; free with conf_free(). */
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+/* Same over a string; name is used in messages. */
+int conf_load_string(const char *text, const char *name, struct conf *c,
+		     char *err, size_t errlen);
+/* Free the strings of c (NULL-safe; c itself is the caller's). */
+void conf_free(struct conf *c);
+/* Print the effective configuration, every key, in file syntax. */
+void conf_print(const struct conf *c, FILE *f);
+
+/* Parse "ADDR:PORT" / "[ADDR6]:PORT" into a socket address. 0 or -EINVAL. */
+int conf_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Does name match one of the comma-separated globs? (basename match) */
+bool conf_name_matches(const char *patterns, const char *name);
+
+#endif

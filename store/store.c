@@ -1,0 +1,630 @@
+/* SQLite-backed store: schema migrations, relations, users, audit and uploads.
+ * Prepared statements with bound parameters only; extended result codes on. */
+#include "store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A writer waits this long for another process's transaction (daemon monitors,
+ * ingest and the admin tool share the database). */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+};
+
+/* Schema steps; index i migrates user_version i to i+1. Never edit a step that
+ * has shipped: add a new one. */
+static const char *const migrations[] = {
+	"CREATE TABLE relations ("
+	" id INTEGER PRIMARY KEY,"
+	" number TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY,"
+	" relation_id INTEGER NOT NULL REFERENCES relations(id),"
+	" username TEXT NOT NULL,"
+	" full_name TEXT NOT NULL,"
+	" email TEXT NOT NULL,"
+	" batch INTEGER NOT NULL DEFAULT 0,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" password_hash TEXT NOT NULL,"
+	" must_change INTEGER NOT NULL DEFAULT 1,"
+	" password_changed_at INTEGER NOT NULL,"
+	" totp_secret BLOB,"
+	" totp_last_step INTEGER NOT NULL DEFAULT -1,"
+	" created_at INTEGER NOT NULL,"
+	" last_login_at INTEGER NOT NULL DEFAULT 0,"
+	" last_login_src TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (relation_id, username));"
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" relation TEXT, username TEXT, src TEXT,"
+	" event TEXT NOT NULL, outcome TEXT, detail TEXT);"
+	"CREATE INDEX audit_at ON audit(at);"
+	"CREATE TABLE uploads ("
+	" id INTEGER PRIMARY KEY,"
+	" relation TEXT NOT NULL,"
+	" username TEXT,"
+	" name TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" dev INTEGER NOT NULL,"
+	" ino INTEGER NOT NULL,"
+	" received_at INTEGER NOT NULL,"
+	" sha256 TEXT,"
+	" ingested_at INTEGER,"
+	" spool_path TEXT);"
+	"CREATE INDEX uploads_inode ON uploads(relation, dev, ino);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	return map_rc(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return map_rc(sqlite3_prepare_v2(s->db, sql, -1, st, NULL));
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t outsz)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+
+	snprintf(out, outsz, "%s", v ? (const char *)v : "");
+}
+
+/* Run a statement that returns no rows; finalises it. */
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE ? 0 : map_rc(rc);
+
+	if (rc == SQLITE_ROW)
+		r = 0;
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int migrate(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int version;
+	int r;
+
+	r = prepare(s, "PRAGMA user_version", &st);
+	if (r < 0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > N_MIGRATIONS)
+		return -EPROTO; /* written by a newer sftpdrop */
+	for (int v = version; v < N_MIGRATIONS; v++) {
+		char pragma[64];
+
+		r = exec(s, "BEGIN IMMEDIATE");
+		if (r < 0)
+			return r;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		r = exec(s, migrations[v]);
+		if (r == 0)
+			r = exec(s, pragma);
+		if (r == 0)
+			r = exec(s, "COMMIT");
+		if (r < 0) {
+			exec(s, "ROLLBACK");
+			return r;
+		}
+	}
+	return 0;
+}
+
+int store_open(const char *path, bool create, struct store **out)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	r = map_rc(sqlite3_open_v2(path, &s->db, flags, NULL));
+	if (r < 0)
+		goto fail;
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	r = exec(s, "PRAGMA journal_mode = WAL");
+	if (r == 0)
+		r = exec(s, "PRAGMA foreign_keys = ON");
+	if (r == 0)
+		r = exec(s, "PRAGMA synchronous = FULL");
+	if (r == 0)
+		r = migrate(s);
+	if (r < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v;
+
+	if (prepare(s, "PRAGMA user_version", &st) < 0)
+		return -EIO;
+	v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ---- relations ---- */
+
+int store_relation_add(struct store *s, const char *number, const char *name, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "INSERT INTO relations(number, name, created_at) VALUES (?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, number);
+	bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, now);
+	return step_done(st);
+}
+
+static void relation_row(sqlite3_stmt *st, struct store_relation *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, out->number, sizeof(out->number));
+	col_text(st, 2, out->name, sizeof(out->name));
+	out->disabled = sqlite3_column_int(st, 3) != 0;
+	out->created_at = sqlite3_column_int64(st, 4);
+}
+
+#define RELATION_COLS "id, number, name, disabled, created_at"
+
+int store_relation_get(struct store *s, const char *number, struct store_relation *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT " RELATION_COLS " FROM relations WHERE number = ?", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, number);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		relation_row(st, out);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_relation_list(struct store *s, store_relation_cb cb, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_relation rel;
+	int r = prepare(s, "SELECT " RELATION_COLS " FROM relations ORDER BY number", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		relation_row(st, &rel);
+		r = cb(&rel, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS \
+	"u.id, r.number, u.username, u.full_name, u.email, u.batch, u.disabled," \
+	" u.password_hash, u.must_change, u.password_changed_at, u.totp_secret," \
+	" u.totp_last_step, u.created_at, u.last_login_at, u.last_login_src"
+
+static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
+{
+	const void *blob;
+	int bl;
+
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, u->relation, sizeof(u->relation));
+	col_text(st, 2, u->username, sizeof(u->username));
+	col_text(st, 3, u->full_name, sizeof(u->full_name));
+	col_text(st, 4, u->email, sizeof(u->email));
+	u->batch = sqlite3_column_int(st, 5) != 0;
+	u->disabled = sqlite3_column_int(st, 6) != 0;
+	u->must_change = sqlite3_column_int(st, 8) != 0;
+	u->password_changed_at = sqlite3_column_int64(st, 9);
+	u->totp_last_step = sqlite3_column_int64(st, 11);
+	u->created_at = sqlite3_column_int64(st, 12);
+	u->last_login_at = sqlite3_column_int64(st, 13);
+	col_text(st, 14, u->last_login_src, sizeof(u->last_login_src));
+	blob = sqlite3_column_blob(st, 10);
+	bl = sqlite3_column_bytes(st, 10);
+	if (secrets) {
+		col_text(st, 7, u->password_hash, sizeof(u->password_hash));
+		if (blob && bl > 0 && (size_t)bl <= sizeof(u->totp_secret)) {
+			memcpy(u->totp_secret, blob, (size_t)bl);
+			u->totp_secret_len = (size_t)bl;
+		}
+	} else {
+		/* Listing callers learn whether TOTP is set up, never the seed. */
+		u->totp_secret_len = blob && bl > 0 ? (size_t)bl : 0;
+	}
+}
+
+int store_user_add(struct store *s, struct store_user *u)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_relation rel;
+	int r = store_relation_get(s, u->relation, &rel);
+
+	if (r < 0)
+		return r;
+	r = prepare(s,
+		    "INSERT INTO users(relation_id, username, full_name, email, batch,"
+		    " disabled, password_hash, must_change, password_changed_at,"
+		    " totp_secret, totp_last_step, created_at)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, rel.id);
+	bind_text(st, 2, u->username);
+	bind_text(st, 3, u->full_name);
+	bind_text(st, 4, u->email);
+	sqlite3_bind_int(st, 5, u->batch);
+	sqlite3_bind_int(st, 6, u->disabled);
+	bind_text(st, 7, u->password_hash);
+	sqlite3_bind_int(st, 8, u->must_change);
+	sqlite3_bind_int64(st, 9, u->password_changed_at);
+	if (u->totp_secret_len > 0)
+		sqlite3_bind_blob(st, 10, u->totp_secret, (int)u->totp_secret_len,
+				  SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 11, u->totp_last_step);
+	sqlite3_bind_int64(st, 12, u->created_at);
+	r = step_done(st);
+	if (r == 0)
+		u->id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int store_user_get(struct store *s, const char *relation, const char *username,
+		   struct store_user *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"SELECT " USER_COLS " FROM users u JOIN relations r ON r.id = u.relation_id"
+			" WHERE r.number = ? AND u.username = ?",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	bind_text(st, 2, username);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		user_row(st, out, true);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_user_list(struct store *s, const char *relation, store_user_cb cb, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_user u;
+	int r = prepare(s,
+			"SELECT " USER_COLS " FROM users u JOIN relations r ON r.id = u.relation_id"
+			" WHERE ?1 IS NULL OR r.number = ?1 ORDER BY r.number, u.username",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		user_row(st, &u, false);
+		r = cb(&u, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+int store_user_use_totp_step(struct store *s, int64_t user_id, int64_t step)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, step);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_int64(st, 3, step);
+	r = step_done(st);
+	if (r < 0)
+		return r;
+	/* The guarded UPDATE is the check: one row changed = step not used before. */
+	return sqlite3_changes(s->db) == 1 ? 1 : 0;
+}
+
+int store_user_record_login(struct store *s, int64_t user_id, int64_t now, const char *src)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "UPDATE users SET last_login_at = ?, last_login_src = ? WHERE id = ?",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, src ? src : "");
+	sqlite3_bind_int64(st, 3, user_id);
+	return step_done(st);
+}
+
+void store_user_wipe(struct store_user *u)
+{
+	if (u)
+		explicit_bzero(u, sizeof(*u));
+}
+
+/* ---- audit ---- */
+
+int store_audit(struct store *s, int64_t now, const char *relation, const char *username,
+		const char *src, const char *event, const char *outcome, const char *detail)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"INSERT INTO audit(at, relation, username, src, event, outcome, detail)"
+			" VALUES (?,?,?,?,?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, relation);
+	bind_text(st, 3, username);
+	bind_text(st, 4, src);
+	bind_text(st, 5, event);
+	bind_text(st, 6, outcome);
+	bind_text(st, 7, detail);
+	return step_done(st);
+}
+
+/* ---- uploads ---- */
+
+int store_upload_received(struct store *s, const char *relation, const char *username,
+			  const char *name, uint64_t size, uint64_t dev, uint64_t ino,
+			  int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"INSERT INTO uploads(relation, username, name, size, dev, ino, received_at)"
+			" VALUES (?,?,?,?,?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	bind_text(st, 2, username);
+	bind_text(st, 3, name);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)ino);
+	sqlite3_bind_int64(st, 7, now);
+	return step_done(st);
+}
+
+/* Body of store_upload_claim, inside its transaction. */
+static int claim_locked(struct store *s, const char *relation, const char *name,
+			uint64_t size, uint64_t dev, uint64_t ino, int64_t now, int64_t *id,
+			bool *already)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t found = 0;
+	bool done = false;
+	int rc;
+	int r;
+
+	r = prepare(s,
+		    "SELECT id, ingested_at IS NOT NULL FROM uploads"
+		    " WHERE relation = ? AND dev = ? AND ino = ?"
+		    /* The newest row decides: a freed inode reused by a new
+		     * upload comes with a newer received row. */
+		    " ORDER BY id DESC LIMIT 1",
+		    &st);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)ino);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		found = sqlite3_column_int64(st, 0);
+		done = sqlite3_column_int(st, 1) != 0;
+	} else if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	if (done) {
+		*already = true;
+		*id = found;
+		return 0;
+	}
+	if (found) {
+		r = prepare(s, "UPDATE uploads SET name = ?, size = ? WHERE id = ?", &st);
+		if (r < 0)
+			return r;
+		bind_text(st, 1, name);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)size);
+		sqlite3_bind_int64(st, 3, found);
+		r = step_done(st);
+	} else {
+		r = store_upload_received(s, relation, NULL, name, size, dev, ino, now);
+		found = sqlite3_last_insert_rowid(s->db);
+	}
+	if (r < 0)
+		return r;
+	*already = false;
+	*id = found;
+	return 0;
+}
+
+int store_upload_claim(struct store *s, const char *relation, const char *name,
+		       uint64_t size, uint64_t dev, uint64_t ino, int64_t now,
+		       int64_t *id, bool *already)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = claim_locked(s, relation, name, size, dev, ino, now, id, already);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+int store_upload_done(struct store *s, int64_t id, const char *sha256_hex,
+		      const char *spool_path, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"UPDATE uploads SET sha256 = ?, spool_path = ?, ingested_at = ?"
+			" WHERE id = ? AND ingested_at IS NULL",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, sha256_hex);
+	bind_text(st, 2, spool_path);
+	sqlite3_bind_int64(st, 3, now);
+	sqlite3_bind_int64(st, 4, id);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
+int store_upload_list(struct store *s, const char *relation, store_upload_cb cb, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_upload *u = malloc(sizeof(*u));
+	int rc;
+	int r;
+
+	if (!u)
+		return -ENOMEM;
+	r = prepare(s,
+		    "SELECT id, relation, username, name, size, sha256, dev, ino,"
+		    " received_at, ingested_at, spool_path FROM uploads"
+		    " WHERE ?1 IS NULL OR relation = ?1 ORDER BY id",
+		    &st);
+	if (r < 0)
+		goto out;
+	bind_text(st, 1, relation);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(u, 0, sizeof(*u));
+		u->id = sqlite3_column_int64(st, 0);
+		col_text(st, 1, u->relation, sizeof(u->relation));
+		col_text(st, 2, u->username, sizeof(u->username));
+		col_text(st, 3, u->name, sizeof(u->name));
+		u->size = (uint64_t)sqlite3_column_int64(st, 4);
+		col_text(st, 5, u->sha256, sizeof(u->sha256));
+		u->dev = (uint64_t)sqlite3_column_int64(st, 6);
+		u->ino = (uint64_t)sqlite3_column_int64(st, 7);
+		u->received_at = sqlite3_column_int64(st, 8);
+		u->ingested_at = sqlite3_column_int64(st, 9);
+		col_text(st, 10, u->spool_path, sizeof(u->spool_path));
+		r = cb(u, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+out:
+	free(u);
+	return r < 0 ? r : 0;
+}

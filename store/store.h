@@ -1,0 +1,113 @@
+/* The account and upload store: the only module that speaks SQL. SQLite in WAL
+ * mode with a busy timeout; schema versions by PRAGMA user_version. Functions
+ * return 0 (or a count) on success, -errno on failure: -ENOENT not found,
+ * -EEXIST uniqueness clash, -EIO any other database error. */
+#ifndef SFTPDROP_STORE_H
+#define SFTPDROP_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defs.h"
+
+struct store;
+
+#define STORE_NAME_MAX 128
+#define STORE_EMAIL_MAX 256
+#define STORE_HASH_MAX 256
+#define STORE_PATH_MAX 4096
+#define STORE_SRC_MAX 64
+
+struct store_relation {
+	int64_t id;
+	char number[SD_RELATION_MAX + 1];
+	char name[STORE_NAME_MAX];
+	bool disabled;
+	int64_t created_at;
+};
+
+/* Holds secrets (hash, TOTP seed): wipe with store_user_wipe() after use. */
+struct store_user {
+	int64_t id;
+	char relation[SD_RELATION_MAX + 1];
+	char username[SD_USERNAME_MAX + 1];
+	char full_name[STORE_NAME_MAX];
+	char email[STORE_EMAIL_MAX];
+	bool batch;    /* key-only account */
+	bool disabled;
+	char password_hash[STORE_HASH_MAX]; /* argon2id PHC string */
+	bool must_change;
+	int64_t password_changed_at;
+	uint8_t totp_secret[64];
+	size_t totp_secret_len;  /* 0: not enrolled */
+	int64_t totp_last_step;  /* last accepted TOTP time step; -1: none */
+	int64_t created_at;
+	int64_t last_login_at;   /* 0: never */
+	char last_login_src[STORE_SRC_MAX];
+};
+
+struct store_upload {
+	int64_t id;
+	char relation[SD_RELATION_MAX + 1];
+	char username[SD_USERNAME_MAX + 1]; /* "" if not known */
+	char name[STORE_PATH_MAX];          /* path relative to the relation dir */
+	uint64_t size;
+	char sha256[65];                    /* "" until ingested */
+	uint64_t dev, ino;
+	int64_t received_at;
+	int64_t ingested_at;                /* 0 until ingested */
+	char spool_path[STORE_PATH_MAX];
+};
+
+/* Open (and with create, create) the database at path and migrate its schema.
+ * ":memory:" works for tests. *out owned by the caller: store_close(). */
+int store_open(const char *path, bool create, struct store **out);
+void store_close(struct store *s);
+/* Current schema version of an open store. */
+int store_schema_version(struct store *s);
+
+int store_relation_add(struct store *s, const char *number, const char *name, int64_t now);
+int store_relation_get(struct store *s, const char *number, struct store_relation *out);
+typedef int (*store_relation_cb)(const struct store_relation *r, void *ud);
+/* Calls cb for each relation in number order; a negative cb return stops and is
+ * returned. */
+int store_relation_list(struct store *s, store_relation_cb cb, void *ud);
+
+/* Adds u (relation by number). Writes u->id on success. -ENOENT: no relation. */
+int store_user_add(struct store *s, struct store_user *u);
+int store_user_get(struct store *s, const char *relation, const char *username,
+		   struct store_user *out);
+typedef int (*store_user_cb)(const struct store_user *u, void *ud);
+/* Users of one relation (or all when relation is NULL); the struct passed to cb
+ * has its secrets cleared. */
+int store_user_list(struct store *s, const char *relation, store_user_cb cb, void *ud);
+/* Accept TOTP step for user only if it is newer than the last accepted one.
+ * Returns 1 if recorded, 0 if the step was already used (replay). */
+int store_user_use_totp_step(struct store *s, int64_t user_id, int64_t step);
+int store_user_record_login(struct store *s, int64_t user_id, int64_t now, const char *src);
+void store_user_wipe(struct store_user *u);
+
+/* One audit row. Any string may be NULL. */
+int store_audit(struct store *s, int64_t now, const char *relation, const char *username,
+		const char *src, const char *event, const char *outcome, const char *detail);
+
+/* The daemon saw a clean CLOSE publish this file. */
+int store_upload_received(struct store *s, const char *relation, const char *username,
+			  const char *name, uint64_t size, uint64_t dev, uint64_t ino,
+			  int64_t now);
+/* Ingest claims the file with this identity. *already = true if the newest row
+ * for this inode is ingested (nothing to do). Otherwise returns the row id to finish with
+ * store_upload_done(): the newest received row for (relation, dev, ino), or a
+ * new row (user unknown) if the daemon never reported it. Name and size are
+ * updated to what ingest sees. */
+int store_upload_claim(struct store *s, const char *relation, const char *name,
+		       uint64_t size, uint64_t dev, uint64_t ino, int64_t now,
+		       int64_t *id, bool *already);
+int store_upload_done(struct store *s, int64_t id, const char *sha256_hex,
+		      const char *spool_path, int64_t now);
+typedef int (*store_upload_cb)(const struct store_upload *u, void *ud);
+/* Uploads in id order, optionally of one relation. */
+int store_upload_list(struct store *s, const char *relation, store_upload_cb cb, void *ud);
+
+#endif
