@@ -1,0 +1,163 @@
+/* Validation of the values an operator types. Relation numbers and user names
+ * use policy's rules, so that the daemon accepts every login this tool creates;
+ * free text must be valid UTF-8 without control characters because it ends up
+ * in JSON, in tables on a terminal and in log lines. */
+#include "check.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+#include "defs.h"
+#include "policy.h"
+#include "store.h"
+#include "utf8.h"
+
+/* RFC 5321 limits: 64 bytes of local part, 254 of address. */
+#define CHECK_EMAIL_LOCAL_MAX 64
+#define CHECK_EMAIL_MAX 254
+
+/* Valid UTF-8 without C0/C1 control characters or DEL. */
+static bool clean_utf8(const char *s)
+{
+	const char *p = s;
+
+	while (*p) {
+		uint32_t cp;
+		size_t n = admin_utf8_next(p, &cp);
+
+		if (n == 0 || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static int check_text(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0) {
+		snprintf(why, whylen, "must not be empty");
+		return -EINVAL;
+	}
+	if (n >= STORE_NAME_MAX) {
+		snprintf(why, whylen, "is longer than %d bytes", STORE_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (!clean_utf8(v)) {
+		snprintf(why, whylen, "must be UTF-8 text without control characters");
+		return -EINVAL;
+	}
+	if (v[0] == ' ' || v[n - 1] == ' ') {
+		snprintf(why, whylen, "must not start or end with a space");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool email_local_char(char c)
+{
+	/* Printable ASCII minus what needs quoting in an address (RFC 5322 specials). */
+	return c > ' ' && c < 0x7f && !strchr("\"(),:;<>@[\\]", c);
+}
+
+static bool email_domain_char(char c)
+{
+	/* Host names; internationalised domains come in their xn-- form. */
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.';
+}
+
+static int check_email(const char *v, char *why, size_t whylen)
+{
+	const char *at = strchr(v, '@');
+	const char *dom;
+	size_t n = strlen(v);
+	size_t local;
+
+	if (n > CHECK_EMAIL_MAX || n >= STORE_EMAIL_MAX) {
+		snprintf(why, whylen, "is longer than %d bytes", CHECK_EMAIL_MAX);
+		return -EINVAL;
+	}
+	if (!at || strchr(at + 1, '@'))
+		goto bad;
+	local = (size_t)(at - v);
+	dom = at + 1;
+	if (local == 0 || local > CHECK_EMAIL_LOCAL_MAX)
+		goto bad;
+	for (size_t i = 0; i < local; i++)
+		if (!email_local_char(v[i]))
+			goto bad;
+	if (dom[0] == '\0' || dom[0] == '.' || dom[0] == '-' || dom[strlen(dom) - 1] == '.' ||
+	    !strchr(dom, '.') || strstr(dom, ".."))
+		goto bad;
+	for (const char *c = dom; *c; c++)
+		if (!email_domain_char(*c))
+			goto bad;
+	return 0;
+bad:
+	snprintf(why, whylen, "is not an e-mail address of the form name@example.org");
+	return -EINVAL;
+}
+
+int admin_fold_username(const char *in, char *out, size_t outsz)
+{
+	size_t n = strlen(in);
+
+	if (n >= outsz)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
+	return 0;
+}
+
+int admin_check_arg(enum admin_arg_kind kind, const char *value, char *why, size_t whylen)
+{
+	char user[SD_USERNAME_MAX + 1];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	switch (kind) {
+	case ADMIN_ARG_RELATION:
+		if (policy_relation_valid(value))
+			return 0;
+		snprintf(why, whylen, "must be 1 to %d digits (0-9)", SD_RELATION_MAX);
+		return -EINVAL;
+	case ADMIN_ARG_USERNAME:
+		if (admin_fold_username(value, user, sizeof(user)) == 0 &&
+		    policy_username_valid(user))
+			return 0;
+		snprintf(why, whylen,
+			 "must be 1 to %d characters of a-z, 0-9, '.', '_' and '-', "
+			 "starting with a letter or digit",
+			 SD_USERNAME_MAX);
+		return -EINVAL;
+	case ADMIN_ARG_TEXT:
+		return check_text(value, why, whylen);
+	case ADMIN_ARG_EMAIL:
+		return check_email(value, why, whylen);
+	case ADMIN_ARG_LISTEN:
+		if (conf_parse_listen(value, &ss, &sl) == 0)
+			return 0;
+		snprintf(why, whylen, "must be ADDR:PORT or [ADDR6]:PORT with a numeric address");
+		return -EINVAL;
+	case ADMIN_ARG_PATH:
+		if (value[0] == '\0' || strlen(value) >= PATH_MAX) {
+			snprintf(why, whylen, "must be a path of 1 to %d bytes", PATH_MAX - 1);
+			return -EINVAL;
+		}
+		if (!clean_utf8(value)) {
+			snprintf(why, whylen, "must be UTF-8 without control characters");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	snprintf(why, whylen, "is not valid");
+	return -EINVAL;
+}
