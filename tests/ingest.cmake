@@ -1,0 +1,12 @@
+# Ingest watcher: unit tests of its pure parts, and the real program on a
+# temporary tree (files dropped in like the daemon and WinSCP do).
+sftpdrop_unit_test(test_ingest
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest.c
+  LIBS ingest_core)
+
+add_test(NAME ingest_watch
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_ingest.py)
+set_tests_properties(ingest_watch PROPERTIES
+  LABELS integration
+  TIMEOUT 180
+  ENVIRONMENT "SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>")
