@@ -1,0 +1,39 @@
+/* The SFTP v3 engine: serves one SFTP session over an abstract byte stream,
+ * confined beneath the relation directory's fd. It knows nothing of libssh or
+ * of the monitor: the caller supplies I/O and a publish notification. */
+#ifndef SFTPDROP_SFTP_H
+#define SFTPDROP_SFTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct srv_sftp_limits {
+	uint32_t max_packet;  /* largest SFTP frame (length field) accepted */
+	uint32_t max_handles; /* open file + directory handles per session */
+	bool allow_download;  /* OPEN for read allowed */
+	bool sync_on_close;   /* fsync data + directory before CLOSE is answered */
+};
+
+struct srv_sftp_io {
+	void *ctx;
+	/* Read up to len bytes from the client. >0: bytes read; 0: clean EOF;
+	 * <0: -errno (e.g. -ETIMEDOUT on idle timeout): the session ends. */
+	ssize_t (*read)(void *ctx, void *buf, size_t len);
+	/* Write all len bytes to the client. 0 or -errno. */
+	int (*write)(void *ctx, const void *buf, size_t len);
+	/* A file was published (clean CLOSE renamed its staging file onto the
+	 * final name). path is relative to the root, without a leading '/'. */
+	void (*published)(void *ctx, const char *path, uint64_t size, uint64_t dev,
+			  uint64_t ino);
+};
+
+/* Serve SFTP until EOF or a fatal error. rootfd is an O_DIRECTORY fd of the
+ * relation directory; it is borrowed (not closed). Staging files of uploads
+ * that were never cleanly closed are removed before return.
+ * Returns 0 on clean EOF, -errno otherwise. */
+int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
+		   const struct srv_sftp_io *io);
+
+#endif

@@ -1,0 +1,14 @@
+/* libssh server settings in one place: no system libssh config, explicit
+ * modern algorithm lists, a version string that does not name the library. */
+#ifndef SFTPDROP_SSHCFG_H
+#define SFTPDROP_SSHCFG_H
+
+#include <libssh/server.h>
+
+#include "conf.h"
+
+/* Create the ssh_bind with host keys loaded, bound to our own listening
+ * socket lfd. Errors are printed to stderr. 0 or -errno. */
+int srv_ssh_bind_new(const struct conf *c, int lfd, ssh_bind *out);
+
+#endif

@@ -1,0 +1,16 @@
+# Integration tests: the real daemon and ingest on 127.0.0.1, driven by real
+# clients. They inject time through the test clock, so they need TEST_CLOCK.
+if(NOT TEST_CLOCK)
+  message(WARNING "integration tests need -DTEST_CLOCK=ON (test-only clock); not registered")
+  return()
+endif()
+set(SFTPDROP_IT_ENV
+  SFTPDROP_ADMIN=$<TARGET_FILE:sftpdrop-admin>
+  SFTPDROP_DAEMON=$<TARGET_FILE:sftpdropd>
+  SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>)
+foreach(t login openssh jail)
+  add_test(NAME it_${t}
+    COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${t}.py)
+  set_tests_properties(it_${t} PROPERTIES ENVIRONMENT "${SFTPDROP_IT_ENV}"
+    LABELS integration TIMEOUT 600)
+endforeach()
