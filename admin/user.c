@@ -117,8 +117,8 @@ static int print_secret(const struct admin_ctx *ctx, struct new_account *a)
 		     "TOTP secret:       %s\n"
 		     "TOTP URI:          %s\n"
 		     "\n"
-		     "Shown only this once. The user changes the password at the first\n"
-		     "login and adds the TOTP secret (or the URI as a QR code) to an\n"
+		     "Shown only this once. Give the password to the user (e-mail) and\n"
+		     "have them add the TOTP secret (or the URI as a QR code) to an\n"
 		     "authenticator app.\n",
 		     a->login, a->password, a->secret_b32, a->uri);
 	if (n < 0 || (size_t)n >= sizeof(a->text))

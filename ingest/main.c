@@ -101,6 +101,11 @@ int main(int argc, char **argv)
 			  log_q(c.database), strerror(-r));
 		goto out;
 	}
+	/* Detach only now, so that set-up errors reach the operator's terminal. */
+	if (!foreground && daemon(0, 0) < 0) {
+		log_event(LOG_ERR, "ingest_fatal", "reason=daemon error=%s", strerror(errno));
+		goto out;
+	}
 	if (ingest_run(&c, st, stop_fd) == 0)
 		status = 0;
 out:

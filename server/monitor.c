@@ -339,6 +339,7 @@ _Noreturn void srv_monitor_main(const struct conf *c, ssh_bind bind, struct srv_
 	char sid[13], ctx[128];
 	int sv[2];
 	pid_t worker;
+	bool authed;
 	int status = 0;
 	int r;
 
@@ -379,12 +380,13 @@ _Noreturn void srv_monitor_main(const struct conf *c, ssh_bind bind, struct srv_
 		_exit(1);
 	}
 	r = serve(&m, worker);
+	authed = m.state == MS_AUTHED;
 	reset_attempt(&m);
 	while (waitpid(worker, &status, 0) < 0 && errno == EINTR)
 		;
 	store_close(m.store);
 	log_event(LOG_INFO, "connection_end", "authenticated=%s worker_status=%d%s",
-		  m.state == MS_AUTHED ? "yes" : "no",
+		  authed ? "yes" : "no",
 		  WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 		  r < 0 ? " monitor=error" : "");
 	_exit(0);

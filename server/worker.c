@@ -270,7 +270,9 @@ static ssize_t chan_read(void *ctx, void *buf, size_t len)
 	n = ssh_channel_read_timeout(w->chan, buf, (uint32_t)len, 0,
 				     (int)(w->conf->idle_timeout * 1000));
 	if (n == SSH_ERROR)
-		return -EIO;
+		/* The client went away without closing the channel first. */
+		return ssh_is_connected(w->s) && !ssh_channel_is_closed(w->chan) ? -EIO
+										 : -ECONNRESET;
 	if (n == 0) {
 		if (ssh_channel_is_eof(w->chan) || ssh_channel_is_closed(w->chan))
 			return 0;
@@ -353,7 +355,11 @@ static void serve_sftp(struct worker *w)
 	log_event(LOG_INFO, "sftp_start", "landlock=%d", abi);
 	ssh_set_message_callback(w->s, refuse_message, NULL);
 	r = srv_sftp_serve(w->rootfd, &lim, &io);
-	log_event(LOG_INFO, "sftp_end", "reason=%s", r == 0 ? "eof" : strerror(-r));
+	if (r == 0 || r == -ECONNRESET || r == -ETIMEDOUT)
+		log_event(LOG_INFO, "sftp_end", "reason=%s",
+			  r == 0 ? "eof" : r == -ECONNRESET ? "disconnect" : "idle_timeout");
+	else
+		log_event(LOG_WARNING, "sftp_end", "reason=error err=%s", strerror(-r));
 	if (ssh_channel_is_open(w->chan)) {
 		ssh_channel_request_send_exit_status(w->chan, r == 0 ? 0 : 1);
 		ssh_channel_send_eof(w->chan);

@@ -119,6 +119,13 @@ class Instance:
 
     def cleanup(self):
         self.stop()
+        # A sanitizer report in any child process fails the test run.
+        for name in self.logs:
+            text = self.log(name)
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                           "runtime error:"):
+                if marker in text:
+                    raise AssertionError("%s in %s.log (kept in %s)" % (marker, name, self.dir))
         if os.environ.get("SFTPDROP_KEEP_TEST_DIRS"):
             print("kept", self.dir)
         else:
