@@ -103,22 +103,6 @@ static int refuse_existing(const struct init_paths *p)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write data into the open fd with exactly mode (not what the umask leaves),
  * durably. Closes fd. */
 static int finish_file(int fd, const char *data, size_t len, mode_t mode)
@@ -128,7 +112,7 @@ static int finish_file(int fd, const char *data, size_t len, mode_t mode)
 	if (fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0)
-		r = write_all(fd, data, len);
+		r = util_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

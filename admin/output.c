@@ -221,18 +221,7 @@ int admin_out_write_direct(const char *buf, size_t len)
 {
 	if (fflush(stdout) != 0)
 		return -EIO;
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return util_write_all(STDOUT_FILENO, buf, len);
 }
 
 /* Add val (NULL: JSON null) under key; takes val. */

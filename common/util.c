@@ -129,6 +129,23 @@ out:
 	return r;
 }
 
+int util_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int util_mkdir_p(const char *path, unsigned mode)
 {
 	char tmp[PATH_MAX];

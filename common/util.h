@@ -28,6 +28,9 @@ bool util_ct_equal(const void *a, const void *b, size_t len);
  * the number of bytes read. Output written only on success. 0 or -errno. */
 int util_sha256_fd(int fd, uint8_t out[UTIL_SHA256_LEN], uint64_t *size);
 
+/* Write all len bytes to fd, retrying on EINTR and short writes. 0 or -errno. */
+int util_write_all(int fd, const void *buf, size_t len);
+
 /* Create path and its missing parents with mode. 0 or -errno. */
 int util_mkdir_p(const char *path, unsigned mode);
 

@@ -163,7 +163,6 @@ static int copy_rw(int src, int dst)
 		return -ENOMEM;
 	for (;;) {
 		ssize_t n = read(src, buf, SFTP_COPY_BUF);
-		size_t done = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -173,17 +172,9 @@ static int copy_rw(int src, int dst)
 		}
 		if (n == 0)
 			break;
-		while (done < (size_t)n) {
-			ssize_t w = write(dst, buf + done, (size_t)n - done);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				r = w < 0 ? -errno : -EIO;
-				goto out;
-			}
-			done += (size_t)w;
-		}
+		r = util_write_all(dst, buf, (size_t)n);
+		if (r < 0)
+			goto out;
 	}
 out:
 	free(buf);

@@ -117,14 +117,18 @@ static void auth_failed(struct worker *w, ssh_message msg, int status)
 	}
 }
 
-/* The login name must stay the same for the whole connection. */
+/* The login name must stay the same for the whole connection. A name too
+ * long to be a login is kept as "" (which the monitor refuses as malformed),
+ * so that it still compares equal to itself on the next attempt. */
 static bool take_login(struct worker *w, const char *user)
 {
+	const char *name = user && strlen(user) < sizeof(w->login) ? user : "";
+
 	if (!user)
 		return w->have_login;
 	if (w->have_login)
-		return strcmp(w->login, user) == 0;
-	snprintf(w->login, sizeof(w->login), "%s", user);
+		return strcmp(w->login, name) == 0;
+	snprintf(w->login, sizeof(w->login), "%s", name);
 	w->have_login = true;
 	return true;
 }
