@@ -24,6 +24,24 @@ struct conf_key {
 	int64_t min, max;
 };
 
+static const char *check_listen(const char *v)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return conf_parse_listen(v, &ss, &len) < 0 ? "expected ADDR:PORT or [ADDR6]:PORT" : NULL;
+}
+
+static const char *check_language(const char *v)
+{
+	return strcmp(v, "nl") && strcmp(v, "en") ? "must be nl or en" : NULL;
+}
+
+static const char *check_command(const char *v)
+{
+	return v[0] != '/' ? "must start with an absolute program path" : NULL;
+}
+
 #define F(field) offsetof(struct conf, field)
 #define DAY 86400
 
@@ -50,12 +68,44 @@ static const struct conf_key conf_keys[] = {
 	{ "sftp_max_handles", CT_INT, F(sftp_max_handles), 0, 0, "64", 1, 4096 },
 	{ "allow_download", CT_BOOL, F(allow_download), 0, 0, "no", 0, 0 },
 	{ "sync_on_close", CT_BOOL, F(sync_on_close), 0, 0, "yes", 0, 0 },
+	{ "language", CT_STR, F(language), 0, 0, "nl", 0, 0 },
+	{ "password_min_length", CT_INT, F(password_min_length), 0, 0, "12", 8, 128 },
+	{ "password_min_classes", CT_INT, F(password_min_classes), 0, 0, "3", 1, 4 },
+	{ "password_history", CT_INT, F(password_history), 0, 0, "12", 1, 100 },
+	{ "password_max_age_days", CT_INT, F(password_max_age_days), 0, 0, "180", 1, 3650 },
+	{ "password_warn_days", CT_INT, F(password_warn_days), 0, 0, "30", 0, 365 },
+	{ "password_change_tries", CT_INT, F(password_change_tries), 0, 0, "3", 1, 10 },
+	{ "lockout_threshold", CT_INT, F(lockout_threshold), 0, 0, "5", 1, 100 },
+	{ "lockout_seconds", CT_INT, F(lockout_seconds), 0, 0, "900", 1, 31 * DAY },
+	{ "ban_threshold", CT_INT, F(ban_threshold), 0, 0, "20", 1, 100000 },
+	{ "ban_window", CT_INT, F(ban_window), 0, 0, "600", 1, DAY },
+	{ "ban_seconds", CT_INT, F(ban_seconds), 0, 0, "3600", 1, 31 * DAY },
+	{ "sendmail_command", CT_STR, F(sendmail_command), 0, 0, "/usr/sbin/sendmail -t -i", 0, 0 },
+	{ "mail_from", CT_STR, F(mail_from), 0, 0, "sftpdrop@localhost", 0, 0 },
 	{ "ingest_settle_ms", CT_INT, F(ingest_settle_ms), 0, 0, "1000", 0, 600000 },
 	{ "ingest_skip_patterns", CT_STR, F(ingest_skip_patterns), 0, 0, "*.filepart,*.part,*.tmp,~*", 0, 0 },
 	{ "debug", CT_BOOL, F(debug), 0, 0, "no", 0, 0 },
 };
 
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* Keys whose string values need more than a type: NULL if fine, else why not. */
+static const struct {
+	const char *name;
+	const char *(*check)(const char *v);
+} conf_checks[] = {
+	{ "listen", check_listen },
+	{ "language", check_language },
+	{ "sendmail_command", check_command },
+};
+
+static const char *check_value(const char *name, const char *v)
+{
+	for (size_t i = 0; i < sizeof(conf_checks) / sizeof(conf_checks[0]); i++)
+		if (!strcmp(conf_checks[i].name, name))
+			return conf_checks[i].check(v);
+	return NULL;
+}
 
 /* Line source for inih that counts lines, so that the handler knows where it is. */
 struct line_src {
@@ -189,15 +239,10 @@ static int on_pair(void *user, const char *section, const char *name, const char
 			*n = 0;
 		}
 		st->seen[i] = true;
+		if (check_value(name, value))
+			return fail(st, -1, name, check_value(name, value));
 		if (set_value(st->c, k, value, why, sizeof(why)) < 0)
 			return fail(st, -1, name, why[0] ? why : "out of memory");
-		if (k->type == CT_LIST && !strcmp(name, "listen")) {
-			struct sockaddr_storage ss;
-			socklen_t len;
-
-			if (conf_parse_listen(value, &ss, &len) < 0)
-				return fail(st, -1, name, "expected ADDR:PORT or [ADDR6]:PORT");
-		}
 		return 1;
 	}
 	return fail(st, -1, name, "unknown key");
@@ -239,6 +284,10 @@ static int validate(struct parse_state *st)
 			fail(st, 0, "host_key", "must not be empty");
 			return -EINVAL;
 		}
+	}
+	if (c->password_warn_days >= c->password_max_age_days) {
+		fail(st, 0, "password_warn_days", "must be less than password_max_age_days");
+		return -EINVAL;
 	}
 	if (c->max_unauthenticated_per_source > c->max_unauthenticated) {
 		fail(st, 0, "max_unauthenticated_per_source",

@@ -39,6 +39,22 @@ struct conf {
 	bool allow_download;
 	bool sync_on_close;
 
+	/* The portal's account policy. */
+	char *language;                /* nl | en: texts of the login dialogue */
+	int64_t password_min_length;
+	int64_t password_min_classes;
+	int64_t password_history;      /* the last N passwords may not be reused */
+	int64_t password_max_age_days;
+	int64_t password_warn_days;
+	int64_t password_change_tries; /* new-password attempts per login */
+	int64_t lockout_threshold;     /* consecutive failures that lock an account */
+	int64_t lockout_seconds;
+	int64_t ban_threshold;         /* failures from one source within ban_window */
+	int64_t ban_window;
+	int64_t ban_seconds;
+	char *sendmail_command;        /* argv, split on spaces; message on stdin */
+	char *mail_from;
+
 	int64_t ingest_settle_ms;
 	char *ingest_skip_patterns; /* comma-separated fnmatch globs */
 	bool debug;

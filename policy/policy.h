@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "defs.h"
 
@@ -25,6 +26,7 @@ enum policy_pw_rule {
 	POLICY_PW_HAS_USERNAME = 1 << 1,
 	POLICY_PW_FEW_CLASSES = 1 << 2,
 	POLICY_PW_TOO_LONG = 1 << 3,
+	POLICY_PW_REUSED = 1 << 4, /* one of the last N: decided by the caller */
 };
 
 struct policy_password_params {
@@ -39,5 +41,60 @@ struct policy_password_params {
  * for the user name. */
 unsigned policy_password_check(const char *password, const char *user,
 			       const struct policy_password_params *p);
+
+/* ---- password ageing (expiry.c) ---- */
+
+enum policy_pw_age {
+	POLICY_PW_VALID = 0,   /* nothing to say */
+	POLICY_PW_EXPIRING,    /* within the warning period: warn */
+	POLICY_PW_EXPIRED,     /* must be changed at this login */
+};
+
+struct policy_expiry {
+	enum policy_pw_age state;
+	int64_t expires_at; /* changed_at + max_age */
+	int64_t days_left;  /* whole days until expires_at, rounded up; 0 when expired */
+};
+
+/* A password set at changed_at is valid max_age_days; from warn_days before
+ * the end the user is warned. */
+struct policy_expiry policy_password_expiry(int64_t changed_at, int64_t now,
+					    int64_t max_age_days, int64_t warn_days);
+
+/* ---- lockout and source bans (lockout.c) ---- */
+
+/* Failed logins of one account. */
+struct policy_lock {
+	int64_t failures;     /* consecutive failures since the last success or lock */
+	int64_t locked_until; /* 0: not locked */
+};
+
+bool policy_is_locked(const struct policy_lock *l, int64_t now);
+/* One more failed login at now. A failure while locked changes nothing (it
+ * never extends the lock). Returns true when this failure locks the account:
+ * the threshold-th consecutive failure locks it for lock_seconds. */
+bool policy_lock_fail(struct policy_lock *l, int64_t now, int64_t threshold,
+		      int64_t lock_seconds);
+
+/* Failed logins from one source address within a sliding window. */
+struct policy_ban {
+	int64_t failures;
+	int64_t window_start;
+	int64_t banned_until; /* 0: not banned */
+};
+
+bool policy_is_banned(const struct policy_ban *b, int64_t now);
+/* One more failure at now; a window older than window_seconds starts anew.
+ * Returns true when this failure bans the source for ban_seconds. */
+bool policy_ban_fail(struct policy_ban *b, int64_t now, int64_t window_seconds,
+		     int64_t threshold, int64_t ban_seconds);
+
+/* ---- greeting (greeting.c) ---- */
+
+enum policy_daypart { POLICY_MORNING, POLICY_AFTERNOON, POLICY_EVENING, POLICY_NIGHT };
+
+/* Part of the day for a local hour 0..23: 6-12 morning, 12-18 afternoon,
+ * 18-24 evening, 0-6 night. */
+enum policy_daypart policy_daypart(int hour);
 
 #endif

@@ -2,6 +2,8 @@
  * Prepared statements with bound parameters only; extended result codes on. */
 #include "store.h"
 
+#include "policy.h"
+
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -61,6 +63,24 @@ static const char *const migrations[] = {
 	" ingested_at INTEGER,"
 	" spool_path TEXT);"
 	"CREATE INDEX uploads_inode ON uploads(relation, dev, ino);",
+	/* 2: the portal's account lifecycle (activation, history, lockout, bans). */
+	"ALTER TABLE users ADD COLUMN activation_hash TEXT;"
+	"ALTER TABLE users ADD COLUMN failed_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN expiry_notified_for INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE password_history ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" hash TEXT NOT NULL,"
+	" set_at INTEGER NOT NULL);"
+	"CREATE INDEX password_history_user ON password_history(user_id, id);"
+	"INSERT INTO password_history(user_id, hash, set_at)"
+	" SELECT id, password_hash, password_changed_at FROM users;"
+	"CREATE TABLE bans ("
+	" src TEXT PRIMARY KEY,"
+	" failures INTEGER NOT NULL,"
+	" window_start INTEGER NOT NULL,"
+	" banned_until INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -288,7 +308,8 @@ int store_relation_list(struct store *s, store_relation_cb cb, void *ud)
 #define USER_COLS \
 	"u.id, r.number, u.username, u.full_name, u.email, u.batch, u.disabled," \
 	" u.password_hash, u.must_change, u.password_changed_at, u.totp_secret," \
-	" u.totp_last_step, u.created_at, u.last_login_at, u.last_login_src"
+	" u.totp_last_step, u.created_at, u.last_login_at, u.last_login_src," \
+	" u.activation_hash, u.failed_count, u.locked_until, u.expiry_notified_for"
 
 static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
 {
@@ -309,10 +330,15 @@ static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
 	u->created_at = sqlite3_column_int64(st, 12);
 	u->last_login_at = sqlite3_column_int64(st, 13);
 	col_text(st, 14, u->last_login_src, sizeof(u->last_login_src));
+	u->activated = sqlite3_column_type(st, 15) == SQLITE_NULL;
+	u->failed_count = sqlite3_column_int64(st, 16);
+	u->locked_until = sqlite3_column_int64(st, 17);
+	u->expiry_notified_for = sqlite3_column_int64(st, 18);
 	blob = sqlite3_column_blob(st, 10);
 	bl = sqlite3_column_bytes(st, 10);
 	if (secrets) {
 		col_text(st, 7, u->password_hash, sizeof(u->password_hash));
+		col_text(st, 15, u->activation_hash, sizeof(u->activation_hash));
 		if (blob && bl > 0 && (size_t)bl <= sizeof(u->totp_secret)) {
 			memcpy(u->totp_secret, blob, (size_t)bl);
 			u->totp_secret_len = (size_t)bl;
@@ -323,6 +349,34 @@ static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
 	}
 }
 
+/* Append a password to the history and keep only the newest depth entries. */
+static int history_add(struct store *s, int64_t user_id, const char *phc, int64_t now,
+		       unsigned depth)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "INSERT INTO password_history(user_id, hash, set_at) VALUES (?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	bind_text(st, 2, phc);
+	sqlite3_bind_int64(st, 3, now);
+	r = step_done(st);
+	if (r < 0 || depth == UINT32_MAX)
+		return r;
+	r = prepare(s,
+		    "DELETE FROM password_history WHERE user_id = ?1 AND id NOT IN"
+		    " (SELECT id FROM password_history WHERE user_id = ?1"
+		    "  ORDER BY id DESC LIMIT ?2)",
+		    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, depth);
+	return step_done(st);
+}
+
 int store_user_add(struct store *s, struct store_user *u)
 {
 	sqlite3_stmt *st = NULL;
@@ -331,14 +385,17 @@ int store_user_add(struct store *s, struct store_user *u)
 
 	if (r < 0)
 		return r;
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
 	r = prepare(s,
 		    "INSERT INTO users(relation_id, username, full_name, email, batch,"
 		    " disabled, password_hash, must_change, password_changed_at,"
-		    " totp_secret, totp_last_step, created_at)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " totp_secret, totp_last_step, created_at, activation_hash)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
-		return r;
+		goto out;
 	sqlite3_bind_int64(st, 1, rel.id);
 	bind_text(st, 2, u->username);
 	bind_text(st, 3, u->full_name);
@@ -355,9 +412,17 @@ int store_user_add(struct store *s, struct store_user *u)
 		sqlite3_bind_null(st, 10);
 	sqlite3_bind_int64(st, 11, u->totp_last_step);
 	sqlite3_bind_int64(st, 12, u->created_at);
+	bind_text(st, 13, u->activation_hash[0] ? u->activation_hash : NULL);
 	r = step_done(st);
+	if (r < 0)
+		goto out;
+	u->id = sqlite3_last_insert_rowid(s->db);
+	r = history_add(s, u->id, u->password_hash, u->password_changed_at, UINT32_MAX);
 	if (r == 0)
-		u->id = sqlite3_last_insert_rowid(s->db);
+		r = exec(s, "COMMIT");
+out:
+	if (r < 0)
+		exec(s, "ROLLBACK");
 	return r;
 }
 
@@ -446,6 +511,355 @@ void store_user_wipe(struct store_user *u)
 		explicit_bzero(u, sizeof(*u));
 }
 
+/* ---- account lifecycle ---- */
+
+/* Run sql with one int64 and two text parameters (NULL allowed); changes()
+ * must be 1, else -ENOENT. */
+static int update_user(struct store *s, const char *sql, const char *relation,
+		       const char *username, const char *text, int64_t v1, int64_t v2)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	bind_text(st, 2, username);
+	bind_text(st, 3, text);
+	sqlite3_bind_int64(st, 4, v1);
+	sqlite3_bind_int64(st, 5, v2);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
+#define WHERE_USER \
+	" WHERE id = (SELECT u.id FROM users u JOIN relations r ON r.id = u.relation_id" \
+	" WHERE r.number = ?1 AND u.username = ?2)"
+
+static int commit_login_locked(struct store *s, int64_t user_id,
+			       const struct store_login_commit *c)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (c->activate) {
+		r = prepare(s, "UPDATE users SET activation_hash = NULL WHERE id = ?", &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_int64(st, 1, user_id);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	if (c->new_hash || c->rehash) {
+		r = prepare(s,
+			    "UPDATE users SET password_hash = ?,"
+			    " must_change = CASE WHEN ?3 THEN 0 ELSE must_change END,"
+			    " password_changed_at = CASE WHEN ?3 THEN ?4 ELSE password_changed_at END"
+			    " WHERE id = ?2",
+			    &st);
+		if (r < 0)
+			return r;
+		bind_text(st, 1, c->new_hash ? c->new_hash : c->rehash);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_int(st, 3, c->new_hash != NULL);
+		sqlite3_bind_int64(st, 4, c->now);
+		if ((r = step_done(st)) < 0)
+			return r;
+		if (c->new_hash) {
+			r = history_add(s, user_id, c->new_hash, c->now, c->history_depth);
+		} else {
+			/* Same password, new cost: the newest history entry follows. */
+			r = prepare(s,
+				    "UPDATE password_history SET hash = ?1 WHERE id ="
+				    " (SELECT MAX(id) FROM password_history WHERE user_id = ?2)",
+				    &st);
+			if (r < 0)
+				return r;
+			bind_text(st, 1, c->rehash);
+			sqlite3_bind_int64(st, 2, user_id);
+			r = step_done(st);
+		}
+		if (r < 0)
+			return r;
+	}
+	if (c->totp_secret) {
+		r = prepare(s, "UPDATE users SET totp_secret = ?, totp_last_step = ? WHERE id = ?",
+			    &st);
+		if (r < 0)
+			return r;
+		sqlite3_bind_blob(st, 1, c->totp_secret, (int)c->totp_secret_len,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, c->totp_step);
+		sqlite3_bind_int64(st, 3, user_id);
+		if ((r = step_done(st)) < 0)
+			return r;
+	}
+	r = prepare(s,
+		    "UPDATE users SET failed_count = 0, locked_until = 0, last_login_at = ?,"
+		    " last_login_src = ? WHERE id = ?",
+		    &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, c->now);
+	bind_text(st, 2, c->src ? c->src : "");
+	sqlite3_bind_int64(st, 3, user_id);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
+int store_user_commit_login(struct store *s, int64_t user_id,
+			    const struct store_login_commit *c)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = commit_login_locked(s, user_id, c);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+int store_user_history(struct store *s, int64_t user_id, unsigned depth, store_hash_cb cb,
+		       void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"SELECT hash FROM password_history WHERE user_id = ?"
+			" ORDER BY id DESC LIMIT ?",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, depth);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = cb((const char *)sqlite3_column_text(st, 0), ud);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_user_fail(struct store *s, int64_t user_id, int64_t now, int64_t threshold,
+		    int64_t lock_seconds)
+{
+	struct policy_lock l = { 0 };
+	sqlite3_stmt *st = NULL;
+	bool locked = false;
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = prepare(s, "SELECT failed_count, locked_until FROM users WHERE id = ?", &st);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		l.failures = sqlite3_column_int64(st, 0);
+		l.locked_until = sqlite3_column_int64(st, 1);
+	} else {
+		r = -ENOENT;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		goto out;
+	locked = policy_lock_fail(&l, now, threshold, lock_seconds);
+	r = prepare(s, "UPDATE users SET failed_count = ?, locked_until = ? WHERE id = ?", &st);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, l.failures);
+	sqlite3_bind_int64(st, 2, l.locked_until);
+	sqlite3_bind_int64(st, 3, user_id);
+	r = step_done(st);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+out:
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r < 0 ? r : locked ? 1 : 0;
+}
+
+int store_user_unlock(struct store *s, const char *relation, const char *username)
+{
+	return update_user(s, "UPDATE users SET failed_count = 0, locked_until = 0" WHERE_USER,
+			   relation, username, NULL, 0, 0);
+}
+
+int store_user_set_disabled(struct store *s, const char *relation, const char *username,
+			    bool disabled)
+{
+	return update_user(s, "UPDATE users SET disabled = ?4" WHERE_USER, relation, username,
+			   NULL, disabled, 0);
+}
+
+int store_user_reset_password(struct store *s, const char *relation, const char *username,
+			      const char *phc, unsigned history_depth, int64_t now)
+{
+	struct store_user u;
+	int r = store_user_get(s, relation, username, &u);
+	int64_t id;
+
+	if (r < 0)
+		return r;
+	id = u.id;
+	store_user_wipe(&u);
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (r < 0)
+		return r;
+	r = update_user(s,
+			"UPDATE users SET password_hash = ?3, must_change = 1,"
+			" password_changed_at = ?4, failed_count = 0, locked_until = 0" WHERE_USER,
+			relation, username, phc, now, 0);
+	if (r == 0)
+		r = history_add(s, id, phc, now, history_depth);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+int store_user_reset_totp(struct store *s, const char *relation, const char *username)
+{
+	return update_user(s, "UPDATE users SET totp_secret = NULL, totp_last_step = -1" WHERE_USER,
+			   relation, username, NULL, 0, 0);
+}
+
+int store_user_mark_notified(struct store *s, int64_t user_id, int64_t changed_at)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "UPDATE users SET expiry_notified_for = ? WHERE id = ?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, changed_at);
+	sqlite3_bind_int64(st, 2, user_id);
+	return step_done(st);
+}
+
+/* ---- source bans ---- */
+
+static void ban_row(sqlite3_stmt *st, struct store_ban *b)
+{
+	memset(b, 0, sizeof(*b));
+	col_text(st, 0, b->src, sizeof(b->src));
+	b->failures = sqlite3_column_int64(st, 1);
+	b->window_start = sqlite3_column_int64(st, 2);
+	b->banned_until = sqlite3_column_int64(st, 3);
+}
+
+int store_ban_get(struct store *s, const char *src, struct store_ban *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT src, failures, window_start, banned_until FROM bans WHERE src = ?",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, src);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		ban_row(st, out);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_ban_fail(struct store *s, const char *src, int64_t now, int64_t window_seconds,
+		   int64_t threshold, int64_t ban_seconds)
+{
+	struct store_ban b;
+	struct policy_ban pb = { 0 };
+	sqlite3_stmt *st = NULL;
+	bool banned = false;
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = store_ban_get(s, src, &b);
+	if (r == 0) {
+		pb.failures = b.failures;
+		pb.window_start = b.window_start;
+		pb.banned_until = b.banned_until;
+	} else if (r != -ENOENT) {
+		goto out;
+	} else {
+		pb.window_start = now;
+	}
+	banned = policy_ban_fail(&pb, now, window_seconds, threshold, ban_seconds);
+	r = prepare(s,
+		    "INSERT INTO bans(src, failures, window_start, banned_until) VALUES (?,?,?,?)"
+		    " ON CONFLICT(src) DO UPDATE SET failures = excluded.failures,"
+		    " window_start = excluded.window_start, banned_until = excluded.banned_until",
+		    &st);
+	if (r < 0)
+		goto out;
+	bind_text(st, 1, src);
+	sqlite3_bind_int64(st, 2, pb.failures);
+	sqlite3_bind_int64(st, 3, pb.window_start);
+	sqlite3_bind_int64(st, 4, pb.banned_until);
+	r = step_done(st);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+out:
+	if (r < 0) {
+		exec(s, "ROLLBACK");
+		return r;
+	}
+	return banned ? 1 : 0;
+}
+
+int store_ban_list(struct store *s, int64_t now, store_ban_cb cb, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_ban b;
+	int r = prepare(s,
+			"SELECT src, failures, window_start, banned_until FROM bans"
+			" WHERE ?1 = 0 OR banned_until > ?1 ORDER BY src",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ban_row(st, &b);
+		r = cb(&b, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+int store_ban_lift(struct store *s, const char *src)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "DELETE FROM bans WHERE src = ?", &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, src);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
+}
+
 /* ---- audit ---- */
 
 int store_audit(struct store *s, int64_t now, const char *relation, const char *username,
@@ -467,6 +881,43 @@ int store_audit(struct store *s, int64_t now, const char *relation, const char *
 	bind_text(st, 6, outcome);
 	bind_text(st, 7, detail);
 	return step_done(st);
+}
+
+int store_audit_list(struct store *s, const char *relation, const char *username,
+		     int64_t since, store_audit_cb cb, void *ud)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_audit_row a;
+	int r = prepare(s,
+			"SELECT id, at, relation, username, src, event, outcome, detail FROM audit"
+			" WHERE (?1 IS NULL OR relation = ?1) AND (?2 IS NULL OR username = ?2)"
+			" AND at >= ?3 ORDER BY at, id",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	bind_text(st, 2, username);
+	sqlite3_bind_int64(st, 3, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		a.id = sqlite3_column_int64(st, 0);
+		a.at = sqlite3_column_int64(st, 1);
+		col_text(st, 2, a.relation, sizeof(a.relation));
+		col_text(st, 3, a.username, sizeof(a.username));
+		col_text(st, 4, a.src, sizeof(a.src));
+		col_text(st, 5, a.event, sizeof(a.event));
+		col_text(st, 6, a.outcome, sizeof(a.outcome));
+		col_text(st, 7, a.detail, sizeof(a.detail));
+		r = cb(&a, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
 }
 
 /* ---- uploads ---- */

@@ -45,6 +45,42 @@ struct store_user {
 	int64_t created_at;
 	int64_t last_login_at;   /* 0: never */
 	char last_login_src[STORE_SRC_MAX];
+	char activation_hash[STORE_HASH_MAX]; /* "" once activated */
+	bool activated;
+	int64_t failed_count;    /* consecutive failed logins */
+	int64_t locked_until;    /* 0: not locked */
+	int64_t expiry_notified_for; /* password_changed_at whose warning was mailed */
+};
+
+/* What a successful login saves, all in one transaction (nothing half-saved). */
+struct store_login_commit {
+	int64_t now;
+	const char *src;
+	bool activate;             /* clear the activation code */
+	const char *new_hash;      /* a new password (forced change), or NULL */
+	unsigned history_depth;    /* passwords kept in the history */
+	const char *rehash;        /* same password, new argon2 cost, or NULL */
+	const uint8_t *totp_secret; /* enrolment, or NULL */
+	size_t totp_secret_len;
+	int64_t totp_step;         /* step of the code just accepted (enrolment) */
+};
+
+struct store_ban {
+	char src[STORE_SRC_MAX];
+	int64_t failures;
+	int64_t window_start;
+	int64_t banned_until;
+};
+
+struct store_audit_row {
+	int64_t id;
+	int64_t at;
+	char relation[SD_RELATION_MAX + 1];
+	char username[SD_USERNAME_MAX + 1];
+	char src[STORE_SRC_MAX];
+	char event[64];
+	char outcome[32];
+	char detail[512];
 };
 
 struct store_upload {
@@ -74,7 +110,9 @@ typedef int (*store_relation_cb)(const struct store_relation *r, void *ud);
  * returned. */
 int store_relation_list(struct store *s, store_relation_cb cb, void *ud);
 
-/* Adds u (relation by number). Writes u->id on success. -ENOENT: no relation. */
+/* Adds u (relation by number), with its password as the first history entry
+ * and activation_hash ("" = already activated). Writes u->id on success.
+ * -ENOENT: no relation. */
 int store_user_add(struct store *s, struct store_user *u);
 int store_user_get(struct store *s, const char *relation, const char *username,
 		   struct store_user *out);
@@ -87,6 +125,47 @@ int store_user_list(struct store *s, const char *relation, store_user_cb cb, voi
 int store_user_use_totp_step(struct store *s, int64_t user_id, int64_t step);
 int store_user_record_login(struct store *s, int64_t user_id, int64_t now, const char *src);
 void store_user_wipe(struct store_user *u);
+
+/* Save a successful login (see struct store_login_commit): activation, new
+ * password + history, rehash, enrolment, failure count reset, last login. */
+int store_user_commit_login(struct store *s, int64_t user_id,
+			    const struct store_login_commit *c);
+/* The newest `depth` password hashes of the user (the current one first).
+ * cb gets each PHC string; secrets: the caller wipes what it keeps. */
+typedef int (*store_hash_cb)(const char *phc, void *ud);
+int store_user_history(struct store *s, int64_t user_id, unsigned depth, store_hash_cb cb,
+		       void *ud);
+/* A failed login: count it, and lock the account at the threshold (policy
+ * decides). Returns 1 if this failure locked the account, else 0. */
+int store_user_fail(struct store *s, int64_t user_id, int64_t now, int64_t threshold,
+		    int64_t lock_seconds);
+/* Administrative changes (relation by number). -ENOENT: no such user. */
+int store_user_unlock(struct store *s, const char *relation, const char *username);
+int store_user_set_disabled(struct store *s, const char *relation, const char *username,
+			    bool disabled);
+/* New one-time password (must change at next login), history updated. */
+int store_user_reset_password(struct store *s, const char *relation, const char *username,
+			      const char *phc, unsigned history_depth, int64_t now);
+/* Forget the TOTP secret: the user enrols again at the next login. */
+int store_user_reset_totp(struct store *s, const char *relation, const char *username);
+/* The expiry warning for the password set at changed_at was mailed. */
+int store_user_mark_notified(struct store *s, int64_t user_id, int64_t changed_at);
+
+/* Source-address bans. store_ban_get: -ENOENT if the source has no record. */
+int store_ban_get(struct store *s, const char *src, struct store_ban *out);
+/* A failed login from src; returns 1 if this failure banned the source. */
+int store_ban_fail(struct store *s, const char *src, int64_t now, int64_t window_seconds,
+		   int64_t threshold, int64_t ban_seconds);
+typedef int (*store_ban_cb)(const struct store_ban *b, void *ud);
+/* Sources that are banned at now (or all records when now is 0). */
+int store_ban_list(struct store *s, int64_t now, store_ban_cb cb, void *ud);
+/* Lift a ban (and forget its failures). -ENOENT if there was none. */
+int store_ban_lift(struct store *s, const char *src);
+
+typedef int (*store_audit_cb)(const struct store_audit_row *a, void *ud);
+/* Audit rows in time order, filtered by relation, user and since (NULL/0: any). */
+int store_audit_list(struct store *s, const char *relation, const char *username,
+		     int64_t since, store_audit_cb cb, void *ud);
 
 /* One audit row. Any string may be NULL. */
 int store_audit(struct store *s, int64_t now, const char *relation, const char *username,
