@@ -15,6 +15,10 @@ struct auth_argon2_cost {
 
 /* Verify password against an argon2id PHC string. true only on a match. */
 bool auth_password_verify(const char *phc, const char *password, size_t len);
+/* argon2id PHC string of password at cost c with a fresh 16-byte salt.
+ * 0, -ENOSPC (out too small) or -EINVAL. */
+int auth_password_hash(const struct auth_argon2_cost *c, const char *password, size_t len,
+		       char *out, size_t outsz);
 /* Spend the same work as a verification at cost c, for unknown users, so that
  * their refusal takes as long as a real one. */
 void auth_password_dummy(const struct auth_argon2_cost *c, const char *password, size_t len);

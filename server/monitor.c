@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "i18n.h"
+#include "login.h"
 #include "clock.h"
 #include "log.h"
 #include "monproto.h"
@@ -26,9 +28,9 @@
 #include "worker.h"
 
 enum mon_state {
-	MS_NONE = 1 << 0,      /* no credentials yet */
-	MS_PASSWORD = 1 << 1,  /* password given (right or wrong: only we know) */
-	MS_AUTHED = 1 << 2,    /* both factors accepted */
+	MS_NONE = 1 << 0,     /* no login attempt under way */
+	MS_DIALOGUE = 1 << 1, /* password given; rounds follow */
+	MS_AUTHED = 1 << 2,   /* logged in */
 };
 
 struct mon_ctx {
@@ -38,46 +40,11 @@ struct mon_ctx {
 	int notify_fd;
 	const char *src;
 	enum mon_state state;
-	/* The login being attempted; secrets in user are wiped on reset. */
-	char relation[SD_RELATION_MAX + 1];
-	char username[SD_USERNAME_MAX + 1];
-	struct store_user user;
-	bool password_ok;
-	const char *cause; /* why the current attempt will fail, for the log */
-	unsigned failures;
+	struct login login;
 	unsigned passwords; /* password checks asked for (each costs argon2) */
 	struct timespec started; /* when the current request arrived */
 	const char *log_ctx;     /* "sid=... src=..." */
 };
-
-static void reset_attempt(struct mon_ctx *m)
-{
-	store_user_wipe(&m->user);
-	m->relation[0] = '\0';
-	m->username[0] = '\0';
-	m->password_ok = false;
-	m->cause = NULL;
-	m->state = MS_NONE;
-}
-
-static void audit(struct mon_ctx *m, const char *event, const char *outcome,
-		  const char *detail)
-{
-	int r = store_audit(m->store, clock_now(), m->relation[0] ? m->relation : NULL,
-			    m->username[0] ? m->username : NULL, m->src, event, outcome,
-			    detail);
-
-	if (r < 0)
-		log_event(LOG_ERR, "store_error", "op=audit err=%s", strerror(-r));
-}
-
-static int reply_status(struct mon_ctx *m, uint8_t status)
-{
-	struct mon_buf b;
-
-	mon_buf_init(&b, status);
-	return mon_send(m->sock, &b, -1);
-}
 
 /* Refusals leave after the same delay from the request, whatever the cause. */
 static void pad_delay(struct mon_ctx *m)
@@ -96,15 +63,70 @@ static void pad_delay(struct mon_ctx *m)
 		;
 }
 
+static int reply_status(struct mon_ctx *m, uint8_t status)
+{
+	struct mon_buf b;
+
+	mon_buf_init(&b, status);
+	return mon_send(m->sock, &b, -1);
+}
+
+static void logged_in(struct mon_ctx *m)
+{
+	char ctx[256];
+
+	m->state = MS_AUTHED;
+	/* Every later line of this connection names the account. */
+	snprintf(ctx, sizeof(ctx), "%s relation=%s user=%s", m->log_ctx, m->login.relation,
+		 log_q(m->login.username));
+	log_set_context(ctx);
+	log_event(LOG_AUTHPRIV | LOG_INFO, "auth_ok", "method=password+totp");
+	if (m->notify_fd >= 0) {
+		pid_t me = getpid();
+
+		if (write(m->notify_fd, &me, sizeof(me)) != sizeof(me))
+			log_event(LOG_WARNING, "notify_failed", "err=%s", strerror(errno));
+	}
+}
+
+/* Send the outcome of a dialogue step, with the next round if it continues. */
+static int reply_login(struct mon_ctx *m, enum login_result res,
+		       const struct dialog_round *next)
+{
+	struct mon_buf b;
+	int r;
+
+	switch (res) {
+	case LOGIN_CONTINUE:
+		m->state = MS_DIALOGUE;
+		mon_buf_init(&b, MON_ST_CONTINUE);
+		mon_put_cstr(&b, next->instruction);
+		mon_put_cstr(&b, next->prompt);
+		mon_put_u8(&b, (uint8_t)next->n_prompts);
+		r = mon_put_u8(&b, next->echo);
+		if (r == 0)
+			r = mon_send(m->sock, &b, -1);
+		mon_buf_wipe(&b); /* an enrolment round carries the new TOTP secret */
+		return r;
+	case LOGIN_OK:
+		logged_in(m);
+		mon_buf_init(&b, MON_ST_OK);
+		break;
+	case LOGIN_DENIED:
+	case LOGIN_DENIED_FINAL:
+		m->state = MS_NONE;
+		pad_delay(m);
+		mon_buf_init(&b, res == LOGIN_DENIED ? MON_ST_DENIED : MON_ST_DENIED_FINAL);
+		break;
+	}
+	return mon_send(m->sock, &b, -1);
+}
+
 static int on_password(struct mon_ctx *m, struct mon_buf *req)
 {
-	struct auth_argon2_cost cost = {
-		(uint32_t)m->conf->argon2_t_cost,
-		(uint32_t)m->conf->argon2_m_cost_kib,
-		(uint32_t)m->conf->argon2_parallelism,
-	};
-	struct store_relation rel;
+	struct dialog_round next;
 	const char *login, *pw;
+	enum login_result res;
 	size_t pwlen;
 	int r;
 
@@ -116,97 +138,27 @@ static int on_password(struct mon_ctx *m, struct mon_buf *req)
 			  "reason=too_many_password_requests");
 		return -EPERM;
 	}
-	reset_attempt(m);
-	m->state = MS_PASSWORD;
-	if (pwlen > SD_PASSWORD_MAX) {
-		m->cause = "password_too_long";
-		pwlen = SD_PASSWORD_MAX; /* still spend the same work */
-	}
-	if (policy_parse_login(login, m->relation, m->username) < 0) {
-		snprintf(m->username, sizeof(m->username), "%s", "");
-		m->cause = "bad_login_syntax";
-		log_event(LOG_AUTHPRIV | LOG_INFO, "auth_login", "login=%s", log_q(login));
-		auth_password_dummy(&cost, pw, pwlen);
-		return reply_status(m, MON_ST_CONTINUE);
-	}
-	r = store_relation_get(m->store, m->relation, &rel);
-	if (r == 0)
-		r = store_user_get(m->store, m->relation, m->username, &m->user);
-	if (r < 0) {
-		m->cause = r == -ENOENT ? "unknown_user" : "store_error";
-		auth_password_dummy(&cost, pw, pwlen);
-		return reply_status(m, MON_ST_CONTINUE);
-	}
-	m->password_ok = auth_password_verify(m->user.password_hash, pw, pwlen);
-	if (!m->cause) {
-		if (rel.disabled)
-			m->cause = "relation_disabled";
-		else if (m->user.disabled)
-			m->cause = "user_disabled";
-		else if (m->user.batch)
-			m->cause = "batch_account_password";
-		else if (!m->password_ok)
-			m->cause = "bad_password";
-	}
-	return reply_status(m, MON_ST_CONTINUE);
+	res = login_password(&m->login, login, pw, pwlen, &next);
+	r = reply_login(m, res, &next);
+	explicit_bzero(&next, sizeof(next));
+	return r;
 }
 
-static int deny(struct mon_ctx *m, const char *cause)
+static int on_answer(struct mon_ctx *m, struct mon_buf *req)
 {
-	bool final;
-
-	m->failures++;
-	final = m->failures >= (unsigned)m->conf->max_auth_tries;
-	log_event(LOG_AUTHPRIV | LOG_NOTICE, "auth_fail", "relation=%s user=%s reason=%s%s",
-		  m->relation[0] ? m->relation : "-", log_q(m->username), cause,
-		  final ? " final=yes" : "");
-	audit(m, "auth_fail", "denied", cause);
-	reset_attempt(m);
-	pad_delay(m);
-	return reply_status(m, final ? MON_ST_DENIED_FINAL : MON_ST_DENIED);
-}
-
-static int on_code(struct mon_ctx *m, struct mon_buf *req)
-{
-	const char *code;
-	int64_t step = 0;
-	int64_t now = clock_now();
+	struct dialog_round next;
+	const char *answer = NULL;
+	enum login_result res;
+	uint8_t answered;
 	int r;
 
-	if (mon_get_str(req, &code, NULL) < 0 || mon_get_end(req) < 0)
+	if (mon_get_u8(req, &answered) < 0 || mon_get_str(req, &answer, NULL) < 0 ||
+	    mon_get_end(req) < 0)
 		return -EBADMSG;
-	if (m->cause)
-		return deny(m, m->cause);
-	if (m->user.totp_secret_len == 0)
-		return deny(m, "totp_not_enrolled");
-	if (auth_totp_check(m->user.totp_secret, m->user.totp_secret_len, code, now,
-			    (unsigned)m->conf->totp_window, &step) != AUTH_TOTP_MATCH)
-		return deny(m, "bad_code");
-	r = store_user_use_totp_step(m->store, m->user.id, step);
-	if (r < 0)
-		return deny(m, "store_error");
-	if (r == 0)
-		return deny(m, "reused_code");
-	store_user_record_login(m->store, m->user.id, now, m->src);
-	m->state = MS_AUTHED;
-	store_user_wipe(&m->user);
-	{
-		char ctx[256];
-
-		/* Every later line of this connection names the account. */
-		snprintf(ctx, sizeof(ctx), "%s relation=%s user=%s", m->log_ctx, m->relation,
-			 log_q(m->username));
-		log_set_context(ctx);
-		log_event(LOG_AUTHPRIV | LOG_INFO, "auth_ok", "method=password+totp");
-	}
-	audit(m, "auth_ok", "ok", "password+totp");
-	if (m->notify_fd >= 0) {
-		pid_t me = getpid();
-
-		if (write(m->notify_fd, &me, sizeof(me)) != sizeof(me))
-			log_event(LOG_WARNING, "notify_failed", "err=%s", strerror(errno));
-	}
-	return reply_status(m, MON_ST_OK);
+	res = login_answer(&m->login, answered ? answer : NULL, &next);
+	r = reply_login(m, res, &next);
+	explicit_bzero(&next, sizeof(next));
+	return r;
 }
 
 static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
@@ -218,7 +170,7 @@ static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
 
 	if (mon_get_end(req) < 0)
 		return -EBADMSG;
-	snprintf(path, sizeof(path), "%s/%s", m->conf->upload_root, m->relation);
+	snprintf(path, sizeof(path), "%s/%s", m->conf->upload_root, m->login.relation);
 	if (mkdir(path, 0750) < 0 && errno != EEXIST) {
 		log_event(LOG_ERR, "root_error", "path=%s err=%s", log_q(path), strerror(errno));
 		return -errno;
@@ -229,8 +181,8 @@ static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
 		return -errno;
 	}
 	mon_buf_init(&b, MON_ST_OK);
-	mon_put_cstr(&b, m->relation);
-	mon_put_cstr(&b, m->username);
+	mon_put_cstr(&b, m->login.relation);
+	mon_put_cstr(&b, m->login.username);
 	r = mon_send(m->sock, &b, fd);
 	close(fd);
 	return r;
@@ -245,8 +197,8 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 	if (mon_get_str(req, &name, NULL) < 0 || mon_get_u64(req, &size) < 0 ||
 	    mon_get_u64(req, &dev) < 0 || mon_get_u64(req, &ino) < 0 || mon_get_end(req) < 0)
 		return -EBADMSG;
-	r = store_upload_received(m->store, m->relation, m->username, name, size, dev, ino,
-				  clock_now());
+	r = store_upload_received(m->store, m->login.relation, m->login.username, name, size,
+				  dev, ino, clock_now());
 	if (r < 0)
 		log_event(LOG_ERR, "store_error", "op=upload_received name=%s err=%s",
 			  log_q(name), strerror(-r));
@@ -259,8 +211,8 @@ static const struct mon_handler {
 	int (*fn)(struct mon_ctx *m, struct mon_buf *req);
 	unsigned states;
 } mon_table[] = {
-	{ MON_AUTH_PASSWORD, on_password, MS_NONE | MS_PASSWORD },
-	{ MON_AUTH_CODE, on_code, MS_PASSWORD },
+	{ MON_AUTH_PASSWORD, on_password, MS_NONE | MS_DIALOGUE },
+	{ MON_AUTH_ANSWER, on_answer, MS_DIALOGUE },
 	{ MON_OPEN_ROOT, on_open_root, MS_AUTHED },
 	{ MON_UPLOAD, on_upload, MS_AUTHED },
 };
@@ -279,6 +231,24 @@ static int dispatch(struct mon_ctx *m, struct mon_buf *req)
 	log_event(LOG_AUTHPRIV | LOG_WARNING, "monitor_violation", "type=%u state=%u",
 		  (unsigned)type, (unsigned)m->state);
 	return -EPERM;
+}
+
+/* A source banned after too many failures is refused before any dialogue. */
+static bool banned(struct mon_ctx *m)
+{
+	struct store_ban b;
+	struct policy_ban pb;
+	char until[32];
+
+	if (store_ban_get(m->store, m->src, &b) < 0)
+		return false;
+	pb = (struct policy_ban){ b.failures, b.window_start, b.banned_until };
+	if (!policy_is_banned(&pb, clock_now()))
+		return false;
+	util_iso8601(b.banned_until, until, sizeof(until));
+	log_event(LOG_AUTHPRIV | LOG_NOTICE, "connection_refused", "reason=banned until=%s",
+		  until);
+	return true;
 }
 
 static int serve(struct mon_ctx *m, pid_t worker)
@@ -379,9 +349,17 @@ _Noreturn void srv_monitor_main(const struct conf *c, ssh_bind bind, struct srv_
 		waitpid(worker, &status, 0);
 		_exit(1);
 	}
-	r = serve(&m, worker);
+	if (i18n_init(c->language) < 0)
+		log_event(LOG_WARNING, "catalog_missing", "language=%s", c->language);
+	login_init(&m.login, c, m.store, conn->src);
+	if (banned(&m)) {
+		kill(worker, SIGKILL);
+		r = 0;
+	} else {
+		r = serve(&m, worker);
+	}
 	authed = m.state == MS_AUTHED;
-	reset_attempt(&m);
+	login_reset(&m.login);
 	while (waitpid(worker, &status, 0) < 0 && errno == EINTR)
 		;
 	store_close(m.store);

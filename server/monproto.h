@@ -7,15 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A reply with status MON_ST_CONTINUE carries the next keyboard-interactive
+ * round: str instruction, str prompt, u8 number of prompts (0 or 1), u8 echo. */
 enum mon_type {
-	MON_AUTH_PASSWORD = 1, /* str login, str password          -> u8 status */
-	MON_AUTH_CODE = 2,     /* str code                         -> u8 status */
+	MON_AUTH_PASSWORD = 1, /* str login, str password          -> u8 status [round] */
+	MON_AUTH_ANSWER = 2,   /* u8 answered, str answer          -> u8 status [round] */
 	MON_OPEN_ROOT = 3,     /* -                 -> u8 status, str relation, str user + fd */
 	MON_UPLOAD = 4,        /* str name, u64 size, u64 dev, u64 ino -> u8 status */
 };
 
 enum mon_status {
-	MON_ST_CONTINUE = 0,     /* go on to the next factor */
+	MON_ST_CONTINUE = 0,     /* go on with the round that follows */
 	MON_ST_OK = 1,           /* authenticated / done */
 	MON_ST_DENIED = 2,       /* refused; the client may try again */
 	MON_ST_DENIED_FINAL = 3, /* refused; disconnect */

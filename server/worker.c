@@ -21,9 +21,16 @@
 #include "sftp.h"
 
 #define PROMPT_PASSWORD "Password: "
-#define PROMPT_CODE "Verification code: "
 
-enum pending { PEND_NONE, PEND_PASSWORD, PEND_CODE };
+enum pending { PEND_NONE, PEND_PASSWORD, PEND_ROUND };
+
+/* The next keyboard-interactive round, as the monitor described it. */
+struct round {
+	char instruction[2048];
+	char prompt[64];
+	unsigned n_prompts;
+	bool echo;
+};
 
 struct worker {
 	const struct conf *conf;
@@ -31,7 +38,8 @@ struct worker {
 	int monfd;
 	char login[SD_LOGIN_MAX];
 	bool have_login;
-	bool password_given; /* the monitor holds a password for this attempt */
+	bool have_round; /* the monitor gave a round the client has not seen */
+	struct round round;
 	enum pending pending;
 	ssh_channel chan;
 	int rootfd;
@@ -62,6 +70,32 @@ static int ask(struct worker *w, struct mon_buf *b, int *fd_out)
 	return status;
 }
 
+/* Read the round that follows a MON_ST_CONTINUE status. */
+static int take_round(struct worker *w, struct mon_buf *b)
+{
+	const char *instruction, *prompt;
+	uint8_t n, echo;
+
+	if (mon_get_str(b, &instruction, NULL) < 0 || mon_get_str(b, &prompt, NULL) < 0 ||
+	    mon_get_u8(b, &n) < 0 || mon_get_u8(b, &echo) < 0 || mon_get_end(b) < 0 || n > 1)
+		return -EBADMSG;
+	snprintf(w->round.instruction, sizeof(w->round.instruction), "%s", instruction);
+	snprintf(w->round.prompt, sizeof(w->round.prompt), "%s", prompt);
+	w->round.n_prompts = n;
+	w->round.echo = echo != 0;
+	w->have_round = true;
+	mon_buf_wipe(b);
+	return MON_ST_CONTINUE;
+}
+
+/* Ask, and keep the next round if the dialogue continues. */
+static int ask_dialogue(struct worker *w, struct mon_buf *b)
+{
+	int st = ask(w, b, NULL);
+
+	return st == MON_ST_CONTINUE ? take_round(w, b) : st;
+}
+
 static int ask_password(struct worker *w, const char *pw)
 {
 	struct mon_buf b;
@@ -74,19 +108,22 @@ static int ask_password(struct worker *w, const char *pw)
 		mon_put_cstr(&b, w->login);
 		mon_put_cstr(&b, "\x01");
 	}
-	return ask(w, &b, NULL);
+	return ask_dialogue(w, &b);
 }
 
-static int ask_code(struct worker *w, const char *code)
+/* answer NULL: the client answered a round without prompts. */
+static int ask_answer(struct worker *w, const char *answer)
 {
 	struct mon_buf b;
 
-	mon_buf_init(&b, MON_AUTH_CODE);
-	if (mon_put_cstr(&b, code ? code : "") < 0) {
-		mon_buf_init(&b, MON_AUTH_CODE);
+	mon_buf_init(&b, MON_AUTH_ANSWER);
+	mon_put_u8(&b, answer != NULL);
+	if (mon_put_cstr(&b, answer ? answer : "") < 0) {
+		mon_buf_init(&b, MON_AUTH_ANSWER);
+		mon_put_u8(&b, 1);
 		mon_put_cstr(&b, "");
 	}
-	return ask(w, &b, NULL);
+	return ask_dialogue(w, &b);
 }
 
 static void wipe_str(const char *s)
@@ -96,18 +133,31 @@ static void wipe_str(const char *s)
 		explicit_bzero((char *)s, strlen(s));
 }
 
-static int kbdint_prompt(ssh_message msg, enum pending what, struct worker *w)
+/* The first round of keyboard-interactive alone: the password. */
+static int ask_client_password(ssh_message msg, struct worker *w)
 {
-	const char *prompts[1] = { what == PEND_PASSWORD ? PROMPT_PASSWORD : PROMPT_CODE };
+	const char *prompts[1] = { PROMPT_PASSWORD };
 	char echo[1] = { 0 };
 
-	w->pending = what;
+	w->pending = PEND_PASSWORD;
 	return ssh_message_auth_interactive_request(msg, "", "", 1, prompts, echo);
+}
+
+/* Show the client the round the monitor asked for. */
+static int send_round(ssh_message msg, struct worker *w)
+{
+	const char *prompts[1] = { w->round.prompt };
+	char echo[1] = { w->round.echo };
+
+	w->pending = PEND_ROUND;
+	w->have_round = false;
+	return ssh_message_auth_interactive_request(msg, "", w->round.instruction,
+						    w->round.n_prompts, prompts, echo);
 }
 
 static void auth_failed(struct worker *w, ssh_message msg, int status)
 {
-	w->password_given = false;
+	w->have_round = false;
 	w->pending = PEND_NONE;
 	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE);
 	ssh_message_reply_default(msg);
@@ -140,32 +190,28 @@ static bool on_auth(struct worker *w, ssh_message msg)
 	int st;
 
 	if (sub == SSH_AUTH_METHOD_INTERACTIVE && ssh_message_auth_kbdint_is_response(msg)) {
-		const char *ans = NULL;
+		int n = ssh_userauth_kbdint_getnanswers(w->s);
+		const char *ans = n == 1 ? ssh_userauth_kbdint_getanswer(w->s, 0) : NULL;
 
-		if (ssh_userauth_kbdint_getnanswers(w->s) == 1)
-			ans = ssh_userauth_kbdint_getanswer(w->s, 0);
-		if (w->pending == PEND_PASSWORD) {
+		if (w->pending == PEND_PASSWORD && n == 1) {
 			st = ask_password(w, ans);
-			wipe_str(ans);
-			if (st != MON_ST_CONTINUE) {
-				auth_failed(w, msg, st);
-				return false;
-			}
-			w->password_given = true;
-			kbdint_prompt(msg, PEND_CODE, w);
+		} else if (w->pending == PEND_ROUND && n >= 0 &&
+			   (unsigned)n == w->round.n_prompts) {
+			st = ask_answer(w, ans);
+		} else {
+			auth_failed(w, msg, MON_ST_DENIED);
 			return false;
 		}
-		if (w->pending == PEND_CODE && w->password_given) {
-			st = ask_code(w, ans);
-			wipe_str(ans);
-			if (st == MON_ST_OK) {
-				ssh_message_auth_reply_success(msg, 0);
-				return true;
-			}
-			auth_failed(w, msg, st);
+		wipe_str(ans);
+		if (st == MON_ST_CONTINUE) {
+			send_round(msg, w);
 			return false;
 		}
-		auth_failed(w, msg, MON_ST_DENIED);
+		if (st == MON_ST_OK) {
+			ssh_message_auth_reply_success(msg, 0);
+			return true;
+		}
+		auth_failed(w, msg, st);
 		return false;
 	}
 	if (!take_login(w, ssh_message_auth_user(msg))) {
@@ -185,14 +231,16 @@ static bool on_auth(struct worker *w, ssh_message msg)
 			return false;
 		}
 		/* Partial success whatever the password was: only the final
-		 * answer, after the code, says yes or no. */
-		w->password_given = true;
+		 * answer, after the last round, says yes or no. */
 		ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_INTERACTIVE);
 		ssh_message_auth_reply_success(msg, 1);
 		return false;
 	}
 	case SSH_AUTH_METHOD_INTERACTIVE:
-		kbdint_prompt(msg, w->password_given ? PEND_CODE : PEND_PASSWORD, w);
+		if (w->have_round)
+			send_round(msg, w);
+		else
+			ask_client_password(msg, w);
 		return false;
 	default:
 		/* none, publickey (batch accounts come later), hostbased, gssapi */

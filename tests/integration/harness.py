@@ -89,6 +89,7 @@ class Instance:
     def env(self):
         e = dict(os.environ)
         e["SFTPDROP_TEST_CLOCK_FILE"] = self.clock_file
+        e["TZ"] = "UTC"  # greetings and dates in the dialogue are local time
         return e
 
     def start(self, name, argv):
@@ -168,10 +169,22 @@ class Instance:
     def add_relation(self, number, name="Test relatie"):
         self.admin("relation", "add", number, "--name", name)
 
-    def add_user(self, relation, username, name="J. Jansen"):
-        u = self.admin_json("user", "add", relation, username, "--name", name,
-                            "--email", username + "@example.org")
-        return User(self, u)
+    def add_user(self, relation, username, name="J. Jansen", totp=True):
+        """A new account as the admin tool makes it (one-time password,
+        activation code; with totp the TOTP secret is pre-provisioned)."""
+        args = ["user", "add", relation, username, "--name", name,
+                "--email", username + "@example.org"]
+        if totp:
+            args.append("--totp")
+        return User(self, self.admin_json(*args))
+
+    def add_ready_user(self, relation, username, name="J. Jansen"):
+        """An account that has done its first login (activated, own password,
+        TOTP in use): what most tests need."""
+        u = self.add_user(relation, username, name)
+        t, _ = paramiko_connect(self, u, new_passwords=[u.next_password()], sftp=False)
+        t.close()
+        return u
 
     def uploads(self):
         return self.admin_json("uploads")
@@ -189,48 +202,122 @@ class User:
     def __init__(self, inst, info):
         self.inst = inst
         self.login = info["login"]
+        self.username = self.login.split(".", 1)[1]
         self.password = info["one_time_password"]
-        uri = info["totp_uri"]
-        self.secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1)
+        self.activation = info.get("activation_code")
+        uri = info.get("totp_uri")
+        self.secret = re.search(r"secret=([A-Z2-7]+)", uri).group(1) if uri else None
+        self.generation = 0
 
     def code(self):
         """A code for a fresh step (each code is accepted once)."""
         return totp(self.secret, self.inst.next_step())
 
+    def next_password(self):
+        """A new password that meets the policy and was never used."""
+        self.generation += 1
+        return "Nieuw-Wachtwoord-%d!" % self.generation
 
-def paramiko_connect(inst, login, password, code, path="kbdint", sftp=True):
-    """Log in with paramiko. path "password": password method then
-    keyboard-interactive for the code (partial success); path "kbdint":
-    keyboard-interactive alone, answering by prompt text. Returns
-    (transport, sftp); raises paramiko.AuthenticationException on refusal."""
+
+# The prompts of the login dialogue, in both languages (docs/login.md).
+PROMPTS = {
+    "password": ("Password: ",),
+    "activation": ("Activation code: ", "Activatiecode: "),
+    "new": ("New password: ", "Nieuw wachtwoord: "),
+    "repeat": ("Repeat new password: ", "Herhaal nieuw wachtwoord: "),
+    "code": ("Verification code: ", "Verificatiecode: "),
+}
+
+
+def prompt_kind(text):
+    for kind, texts in PROMPTS.items():
+        if text in texts:
+            return kind
+    raise AssertionError("unexpected prompt %r" % text)
+
+
+class Dialogue:
+    """Answers keyboard-interactive rounds by prompt text and records them.
+
+    new_passwords: answers to successive "New password" prompts; repeat_wrong:
+    the repeat differs the first time; code: a fixed code, else a fresh one
+    from the user's secret (or from the secret shown at enrolment)."""
+
+    def __init__(self, user, password=None, code=None, activation=None,
+                 new_passwords=None, repeat_wrong=False):
+        self.user = user
+        self.password = user.password if password is None else password
+        self.code = code
+        self.activation = user.activation if activation is None else activation
+        self.new_passwords = list(new_passwords or [])
+        self.repeat_wrong = repeat_wrong
+        self.last_new = None
+        self.accepted_new = None
+        self.rounds = []  # (instruction, [prompt texts])
+        self.enrol_secret = None
+
+    def handler(self, title, instructions, prompts):
+        self.rounds.append((instructions, [p for p, _ in prompts]))
+        answers = []
+        for text, _echo in prompts:
+            kind = prompt_kind(text)
+            if kind == "password":
+                answers.append(self.password)
+            elif kind == "activation":
+                answers.append(self.activation or "")
+            elif kind == "new":
+                self.last_new = self.new_passwords.pop(0) if self.new_passwords else "x"
+                answers.append(self.last_new)
+            elif kind == "repeat":
+                if self.repeat_wrong:
+                    self.repeat_wrong = False
+                    answers.append(self.last_new + "typo")
+                else:
+                    self.accepted_new = self.last_new
+                    answers.append(self.last_new)
+            else:
+                m = re.search(r"secret=([A-Z2-7]+)", instructions)
+                if m:
+                    self.enrol_secret = m.group(1)
+                    answers.append(self.code or totp(self.enrol_secret, self.user.inst.now))
+                else:
+                    answers.append(self.code or totp(self.user.secret, self.user.inst.now))
+        return answers
+
+    def instructions(self):
+        return "\n".join(i for i, _ in self.rounds)
+
+
+def paramiko_connect(inst, user, path="kbdint", sftp=True, **dialogue):
+    """Log in with paramiko as user. path "password": the password method,
+    then keyboard-interactive (partial success); path "kbdint":
+    keyboard-interactive alone. The clock moves one TOTP step first, so a
+    fresh code exists. On success the user's password and secret follow what
+    the dialogue changed. Returns (transport, sftp or None) with
+    transport.dialogue; raises paramiko.AuthenticationException on refusal
+    (the Dialogue is then in exc.dialogue)."""
     import paramiko
 
+    inst.next_step()
+    d = Dialogue(user, **dialogue)
     sock = socket.create_connection(("127.0.0.1", inst.port), timeout=30)
     t = paramiko.Transport(sock)
     t.start_client(timeout=30)
-    seen = []
-
-    def handler(title, instructions, prompts):
-        answers = []
-        for text, _echo in prompts:
-            seen.append(text)
-            if text == "Password: ":
-                answers.append(password)
-            elif text == "Verification code: ":
-                answers.append(code)
-            else:
-                raise AssertionError("unexpected prompt %r" % text)
-        return answers
-
     try:
         if path == "password":
-            rest = t.auth_password(login, password)
+            rest = t.auth_password(user.login, d.password)
             assert rest == ["keyboard-interactive"], rest
-            t.auth_interactive(login, handler)
-        else:
-            t.auth_interactive(login, handler)
+        t.auth_interactive(user.login, d.handler)
+    except paramiko.AuthenticationException as e:
+        t.close()
+        e.dialogue = d
+        raise
     except Exception:
         t.close()
         raise
-    t.prompts_seen = seen
+    if d.accepted_new:
+        user.password = d.accepted_new
+    if d.enrol_secret:
+        user.secret = d.enrol_secret
+    t.dialogue = d
     return t, (paramiko.SFTPClient.from_transport(t) if sftp else None)

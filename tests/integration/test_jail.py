@@ -16,8 +16,8 @@ class JailTest(unittest.TestCase):
         cls.inst = harness.Instance(extra_conf="allow_download = yes\n")
         cls.inst.add_relation("111111", "Relatie A")
         cls.inst.add_relation("222222", "Relatie B")
-        cls.a = cls.inst.add_user("111111", "anna")
-        cls.b = cls.inst.add_user("222222", "bert")
+        cls.a = cls.inst.add_ready_user("111111", "anna")
+        cls.b = cls.inst.add_ready_user("222222", "bert")
         cls.root_a = os.path.join(cls.inst.upload_root, "111111")
         cls.root_b = os.path.join(cls.inst.upload_root, "222222")
         # A decoy outside every relation directory, and symlinks to it.
@@ -35,8 +35,7 @@ class JailTest(unittest.TestCase):
         cls.inst.cleanup()
 
     def connect(self, user):
-        t, sftp = harness.paramiko_connect(self.inst, user.login, user.password,
-                                           user.code())
+        t, sftp = harness.paramiko_connect(self.inst, user)
         self.addCleanup(t.close)
         return sftp
 

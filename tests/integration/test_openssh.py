@@ -30,7 +30,7 @@ class OpenSshTest(unittest.TestCase):
     def setUpClass(cls):
         cls.inst = harness.Instance()
         cls.inst.add_relation("123456")
-        cls.user = cls.inst.add_user("123456", "j.jansen")
+        cls.user = cls.inst.add_ready_user("123456", "j.jansen")
         cls.tmp = tempfile.mkdtemp(prefix="sftpdrop-src-")
 
     @classmethod
@@ -79,6 +79,7 @@ class OpenSshTest(unittest.TestCase):
                                        "one_time_password": "wrong-password",
                                        "totp_uri": "otpauth://totp/x?secret=" +
                                        self.user.secret})
+        bad.secret = self.user.secret
         r = run_sftp(self.inst, bad, "put %s\n" % src)
         self.assertNotEqual(r.returncode, 0)
         self.assertFalse(os.path.exists(
