@@ -29,7 +29,9 @@ static const char *check_listen(const char *v)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	return conf_parse_listen(v, &ss, &len) < 0 ? "expected ADDR:PORT or [ADDR6]:PORT" : NULL;
+	return conf_parse_listen(v, &ss, &len) < 0
+		       ? "expected ADDR:PORT or [ADDR6]:PORT (comments must be on lines of their own)"
+		       : NULL;
 }
 
 static const char *check_language(const char *v)
@@ -40,6 +42,13 @@ static const char *check_language(const char *v)
 static const char *check_command(const char *v)
 {
 	return v[0] != '/' ? "must start with an absolute program path" : NULL;
+}
+
+/* A program run without a shell: "" (none) or an absolute path, no arguments. */
+static const char *check_program(const char *v)
+{
+	return v[0] && v[0] != '/' ? "must be empty or an absolute program path (no arguments)"
+				   : NULL;
 }
 
 #define F(field) offsetof(struct conf, field)
@@ -84,6 +93,12 @@ static const struct conf_key conf_keys[] = {
 	{ "mail_from", CT_STR, F(mail_from), 0, 0, "sftpdrop@localhost", 0, 0 },
 	{ "ingest_settle_ms", CT_INT, F(ingest_settle_ms), 0, 0, "1000", 0, 600000 },
 	{ "ingest_skip_patterns", CT_STR, F(ingest_skip_patterns), 0, 0, "*.filepart,*.part,*.tmp,~*", 0, 0 },
+	/* What happens to an upload after CLOSE (docs/ingest.md). */
+	{ "partial_retention", CT_INT, F(partial_retention), 0, 0, "86400", 0, 30 * DAY },
+	{ "upload_retention", CT_INT, F(upload_retention), 0, 0, "604800", 0, 3660 * DAY },
+	{ "receipt_retention", CT_INT, F(receipt_retention), 0, 0, "7776000", 0, 3660 * DAY },
+	{ "ingest_hook", CT_STR, F(ingest_hook), 0, 0, "", 0, 0 },
+	{ "ingest_hook_timeout", CT_INT, F(ingest_hook_timeout), 0, 0, "60", 1, 3600 },
 	{ "debug", CT_BOOL, F(debug), 0, 0, "no", 0, 0 },
 };
 
@@ -96,6 +111,7 @@ static const struct {
 } conf_checks[] = {
 	{ "listen", check_listen },
 	{ "language", check_language },
+	{ "ingest_hook", check_program },
 	{ "sendmail_command", check_command },
 };
 
@@ -239,8 +255,12 @@ static int on_pair(void *user, const char *section, const char *name, const char
 			*n = 0;
 		}
 		st->seen[i] = true;
-		if (check_value(name, value))
-			return fail(st, -1, name, check_value(name, value));
+		if (check_value(name, value)) {
+			char msg[400];
+
+			snprintf(msg, sizeof(msg), "'%s': %s", value, check_value(name, value));
+			return fail(st, -1, name, msg);
+		}
 		if (set_value(st->c, k, value, why, sizeof(why)) < 0)
 			return fail(st, -1, name, why[0] ? why : "out of memory");
 		return 1;
@@ -317,6 +337,10 @@ static char *read_line(char *str, int num, void *stream)
 		src->text += n;
 	}
 	src->line++;
+	/* inih would take "[name]" as a section and say nothing: this format has
+	 * none, so make it a syntax error on its own line. */
+	if (str[strspn(str, " \t")] == '[')
+		snprintf(str, (size_t)num, "%s", "[\n");
 	return str;
 }
 
@@ -333,7 +357,7 @@ static int load(struct line_src *src, const char *name, struct conf *c, char *er
 	line = ini_parse_stream(read_line, src, on_pair, &st);
 	if (line > 0 && (!st.failed || line < st.line)) {
 		st.failed = false;
-		fail(&st, line, NULL, "syntax error (expected key = value)");
+		fail(&st, line, NULL, "syntax error (expected key = value; no [sections])");
 	}
 	if (line != 0 || st.failed) {
 		conf_free(c);

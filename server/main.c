@@ -322,9 +322,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test) {
-		conf_print(&c, stdout);
+		rc = 0;
+		/* -t also checks what the daemon would load at start. */
+		for (unsigned i = 0; i < c.n_host_key; i++) {
+			if (srv_check_host_key(c.host_key[i], err, sizeof(err)) < 0) {
+				fprintf(stderr, "sftpdropd: host_key %s: %s\n", c.host_key[i], err);
+				rc = 1;
+			}
+		}
+		if (rc == 0)
+			conf_print(&c, stdout);
 		conf_free(&c);
-		return 0;
+		return rc;
 	}
 	log_init("sftpdropd", foreground, c.debug);
 	ssh_init();

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <libssh/libssh.h>
 
 #define SD_KEX "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," \
 	       "ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group16-sha512," \
@@ -20,6 +22,27 @@
 /* The version string: SSH-2.0-sftpdrop, no library version. */
 #define SD_BANNER "sftpdrop"
 #define SD_RSA_MIN_BITS 2048
+
+int srv_check_host_key(const char *path, char *err, size_t errlen)
+{
+	ssh_key key = NULL;
+	FILE *f = fopen(path, "re");
+
+	/* libssh says nothing useful when a key cannot be loaded: find out first. */
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s", strerror(e));
+		return -e;
+	}
+	fclose(f);
+	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK) {
+		snprintf(err, errlen, "not a private key libssh can use (or it has a passphrase)");
+		return -EINVAL;
+	}
+	ssh_key_free(key);
+	return 0;
+}
 
 int srv_ssh_bind_new(const struct conf *c, int lfd, ssh_bind *out)
 {
@@ -54,6 +77,12 @@ int srv_ssh_bind_new(const struct conf *c, int lfd, ssh_bind *out)
 		}
 	}
 	for (unsigned i = 0; i < c->n_host_key; i++) {
+		char why[128];
+
+		if (srv_check_host_key(c->host_key[i], why, sizeof(why)) < 0) {
+			fprintf(stderr, "sftpdropd: host_key %s: %s\n", c->host_key[i], why);
+			goto fail;
+		}
 		if (ssh_bind_options_set(b, SSH_BIND_OPTIONS_HOSTKEY, c->host_key[i]) < 0) {
 			fprintf(stderr, "sftpdropd: host_key %s: %s\n", c->host_key[i],
 				ssh_get_error(b));

@@ -1,7 +1,7 @@
 # Integration tests: the real daemon and ingest on 127.0.0.1, driven by real
 # clients. They inject time through the test clock, so they need TEST_CLOCK.
 if(NOT TEST_CLOCK)
-  message(WARNING "integration tests need -DTEST_CLOCK=ON (test-only clock); not registered")
+  message(STATUS "integration tests need -DTEST_CLOCK=ON (test-only clock): not registered")
   return()
 endif()
 set(SFTPDROP_IT_ENV

@@ -68,7 +68,7 @@ static void bad_value_names_line_and_key(void **st)
 	expect_error(BASE "allow_download = maybe\n", "t.conf:5: key 'allow_download'");
 	expect_error("listen = localhost\n" BASE, "t.conf:1: key 'listen'");
 	expect_error("listen = [::1]22\n" BASE, "t.conf:1: key 'listen'");
-	expect_error(BASE "language = fr\n", "t.conf:5: key 'language': must be nl or en");
+	expect_error(BASE "language = fr\n", "t.conf:5: key 'language': 'fr': must be nl or en");
 	expect_error(BASE "sendmail_command = sendmail\n", "t.conf:5: key 'sendmail_command'");
 	expect_error(BASE "password_warn_days = 200\n", "key 'password_warn_days'");
 }
@@ -83,6 +83,7 @@ static void syntax_error_names_line(void **st)
 {
 	(void)st;
 	expect_error(BASE "\njust words\n", "t.conf:6: syntax error");
+	expect_error(BASE "[main]\n", "t.conf:5: syntax error");
 }
 
 static void missing_required_key(void **st)
