@@ -26,6 +26,10 @@ enum admin_opt {
 	ADMIN_OPT_DIR,
 	ADMIN_OPT_LISTEN,
 	ADMIN_OPT_RELATION,
+	ADMIN_OPT_USER,
+	ADMIN_OPT_SINCE,
+	ADMIN_OPT_TOTP, /* a flag: non-NULL when given */
+	ADMIN_OPT_PARTIAL, /* a flag: uploads --partial */
 	ADMIN_OPT_COUNT
 };
 
@@ -36,6 +40,8 @@ struct admin_ctx {
 	unsigned n_args;
 	const char *opt[ADMIN_OPT_COUNT];    /* option values, NULL when not given */
 	char username[SD_USERNAME_MAX + 1];  /* the USERNAME argument, folded to lower case */
+	char user_opt[SD_USERNAME_MAX + 1];  /* --user, folded; opt[ADMIN_OPT_USER] points here */
+	char address[STORE_SRC_MAX];         /* an ADDRESS argument in the daemon's form */
 	struct conf conf;                    /* loaded when the command needs the store */
 	struct store *store;
 };
@@ -48,6 +54,21 @@ int64_t admin_now(void);
  * prints why and returns -errno: the action itself has already happened. */
 int admin_audit(struct admin_ctx *ctx, int64_t now, const char *relation,
 		const char *username, const char *event);
+/* The same with an outcome ("ok", "fail") and extra "key=value" text for the
+ * detail column and the log line (NULL: none; values in it already quoted). */
+int admin_audit_ex(struct admin_ctx *ctx, int64_t now, const char *relation,
+		   const char *username, const char *event, const char *outcome,
+		   const char *extra);
+
+/* Is there a relation with this number? 0, or -errno after saying why
+ * ("relation N does not exist"). */
+int admin_need_relation(struct admin_ctx *ctx, const char *number);
+/* The account ctx->args[0] . ctx->username, its secrets already wiped
+ * (totp_secret_len still says whether TOTP is set up). 0, or -errno after
+ * saying why. */
+int admin_need_user(struct admin_ctx *ctx, struct store_user *out);
+/* Say why an argon2id hash could not be made (r from admin_password_hash). */
+void admin_hash_error(const struct admin_ctx *ctx, int r);
 
 /* Command handlers. Each prints its own error message once (to stderr, via
  * admin_err()) and returns 0 or -errno; arguments are already validated. */
@@ -56,6 +77,15 @@ int admin_cmd_relation_add(struct admin_ctx *ctx);
 int admin_cmd_relation_list(struct admin_ctx *ctx);
 int admin_cmd_user_add(struct admin_ctx *ctx);
 int admin_cmd_user_list(struct admin_ctx *ctx);
+int admin_cmd_user_show(struct admin_ctx *ctx);
+int admin_cmd_user_disable(struct admin_ctx *ctx);
+int admin_cmd_user_enable(struct admin_ctx *ctx);
+int admin_cmd_user_unlock(struct admin_ctx *ctx);
+int admin_cmd_user_reset_password(struct admin_ctx *ctx);
+int admin_cmd_user_reset_totp(struct admin_ctx *ctx);
+int admin_cmd_bans(struct admin_ctx *ctx);
+int admin_cmd_bans_lift(struct admin_ctx *ctx);
+int admin_cmd_audit(struct admin_ctx *ctx);
 int admin_cmd_uploads(struct admin_ctx *ctx);
 
 #endif

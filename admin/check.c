@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <time.h>
 
 #include "conf.h"
 #include "defs.h"
 #include "policy.h"
 #include "store.h"
 #include "utf8.h"
+#include "util.h"
 
 /* RFC 5321 limits: 64 bytes of local part, 254 of address. */
 #define CHECK_EMAIL_LOCAL_MAX 64
@@ -106,6 +109,70 @@ bad:
 	return -EINVAL;
 }
 
+/* n digits at s as a number; false if any is not a digit. */
+static bool digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int admin_parse_time(const char *value, int64_t *out)
+{
+	struct tm tm = { 0 }, back;
+	int y, mo, d, h = 0, mi = 0, se = 0;
+	size_t n = strlen(value);
+	time_t t;
+
+	/* Epoch seconds: all digits (a date always has dashes). */
+	if (n > 0 && strspn(value, "0123456789") == n)
+		return util_parse_i64(value, 0, INT64_MAX / 2, out) < 0 ? -EINVAL : 0;
+	if (n != 10 && n != 20)
+		return -EINVAL;
+	if (!digits(value, 4, &y) || value[4] != '-' || !digits(value + 5, 2, &mo) ||
+	    value[7] != '-' || !digits(value + 8, 2, &d))
+		return -EINVAL;
+	if (n == 20 && (value[10] != 'T' || !digits(value + 11, 2, &h) || value[13] != ':' ||
+			!digits(value + 14, 2, &mi) || value[16] != ':' ||
+			!digits(value + 17, 2, &se) || value[19] != 'Z'))
+		return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	/* timegm normalises 2026-02-31 to March: a date that does not come back
+	 * the same does not exist. */
+	if (t == (time_t)-1 || !gmtime_r(&t, &back) || back.tm_mday != d ||
+	    back.tm_mon != mo - 1)
+		return -EINVAL;
+	*out = (int64_t)t;
+	return 0;
+}
+
+int admin_canonical_address(const char *value, char *out, size_t outsz)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, value, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)outsz) ? 0 : -EINVAL;
+	if (inet_pton(AF_INET6, value, a) != 1)
+		return -EINVAL;
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a))
+		return inet_ntop(AF_INET, a + 12, out, (socklen_t)outsz) ? 0 : -EINVAL;
+	return inet_ntop(AF_INET6, a, out, (socklen_t)outsz) ? 0 : -EINVAL;
+}
+
 int admin_fold_username(const char *in, char *out, size_t outsz)
 {
 	size_t n = strlen(in);
@@ -120,7 +187,9 @@ int admin_fold_username(const char *in, char *out, size_t outsz)
 int admin_check_arg(enum admin_arg_kind kind, const char *value, char *why, size_t whylen)
 {
 	char user[SD_USERNAME_MAX + 1];
+	char addr[STORE_SRC_MAX];
 	struct sockaddr_storage ss;
+	int64_t t;
 	socklen_t sl;
 
 	switch (kind) {
@@ -157,6 +226,18 @@ int admin_check_arg(enum admin_arg_kind kind, const char *value, char *why, size
 			return -EINVAL;
 		}
 		return 0;
+	case ADMIN_ARG_TIME:
+		if (admin_parse_time(value, &t) == 0)
+			return 0;
+		snprintf(why, whylen,
+			 "must be a date (2026-06-01), a UTC time (2026-06-01T10:00:00Z) "
+			 "or seconds since 1970");
+		return -EINVAL;
+	case ADMIN_ARG_ADDRESS:
+		if (admin_canonical_address(value, addr, sizeof(addr)) == 0)
+			return 0;
+		snprintf(why, whylen, "must be a numeric IPv4 or IPv6 address");
+		return -EINVAL;
 	}
 	snprintf(why, whylen, "is not valid");
 	return -EINVAL;

@@ -1,7 +1,9 @@
 /* Generation of account secrets. The one-time password is drawn uniformly from
- * an alphabet without look-alike characters (it is read from a letter or a
+ * an alphabet without look-alike characters (it is read from an e-mail or a
  * screen and typed by hand) and re-drawn until it meets the password rules, so
- * that the daemon's policy check on first login never refuses it. */
+ * that the daemon's policy check on first login never refuses it. The
+ * activation code is printed in a letter: upper case and digits only, without
+ * I/1 and O/0. */
 #include "credentials.h"
 
 #include <argon2.h>
@@ -20,6 +22,8 @@ static const char otp_lower[] = "abcdefghijkmnpqrstuvwxyz";
 static const char otp_upper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ";
 static const char otp_digit[] = "23456789";
 static const char otp_punct[] = "!#%+-=?@";
+/* 32 symbols: 5 bits each. */
+static const char activation_alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /* A draw misses a class with probability < 0.25; 200 misses in a row do not
  * happen unless the random source is broken. */
@@ -33,21 +37,30 @@ static bool has_any(const char *s, const char *set)
 	return strpbrk(s, set) != NULL;
 }
 
-int admin_otp_generate(const char *username, char *out)
+int admin_otp_generate(const struct conf *c, const char *username, char *out)
 {
-	const struct policy_password_params rules = POLICY_PASSWORD_DEFAULTS;
+	const struct policy_password_params rules = {
+		.min_length = (unsigned)c->password_min_length,
+		.min_classes = (unsigned)c->password_min_classes,
+	};
 	char alphabet[sizeof(otp_lower) + sizeof(otp_upper) + sizeof(otp_digit) +
 		      sizeof(otp_punct)];
-	char pw[ADMIN_OTP_LEN + 1];
+	char pw[ADMIN_OTP_SIZE];
+	size_t len = ADMIN_OTP_LEN;
 	uint32_t alen;
 	int r = -EAGAIN;
 
+	/* conf bounds password_min_length to what ADMIN_OTP_SIZE holds. */
+	if (rules.min_length > len)
+		len = rules.min_length;
+	if (len >= sizeof(pw))
+		return -EINVAL;
 	snprintf(alphabet, sizeof(alphabet), "%s%s%s%s", otp_lower, otp_upper, otp_digit,
 		 otp_punct);
 	alen = (uint32_t)strlen(alphabet);
 	/* Rejection of whole draws keeps the result uniform over the accepted set. */
 	for (int draw = 0; draw < OTP_MAX_DRAWS; draw++) {
-		for (size_t i = 0; i < ADMIN_OTP_LEN; i++) {
+		for (size_t i = 0; i < len; i++) {
 			uint32_t k;
 
 			r = util_random_below(alen, &k);
@@ -55,20 +68,44 @@ int admin_otp_generate(const char *username, char *out)
 				goto out;
 			pw[i] = alphabet[k];
 		}
-		pw[ADMIN_OTP_LEN] = '\0';
+		pw[len] = '\0';
 		r = -EAGAIN;
 		if (!has_any(pw, otp_lower) || !has_any(pw, otp_upper) ||
 		    !has_any(pw, otp_digit) || !has_any(pw, otp_punct))
 			continue;
 		if (policy_password_check(pw, username, &rules) != 0)
 			continue;
-		memcpy(out, pw, sizeof(pw));
+		memcpy(out, pw, len + 1);
 		r = 0;
 		break;
 	}
 out:
 	explicit_bzero(pw, sizeof(pw));
 	return r;
+}
+
+int admin_activation_generate(char *shown, char *canonical)
+{
+	uint32_t alen = (uint32_t)strlen(activation_alphabet);
+	size_t o = 0;
+
+	for (size_t i = 0; i < ADMIN_ACTIVATION_CHARS; i++) {
+		uint32_t k;
+		int r = util_random_below(alen, &k);
+
+		if (r < 0) {
+			explicit_bzero(shown, ADMIN_ACTIVATION_SIZE);
+			explicit_bzero(canonical, ADMIN_ACTIVATION_SIZE);
+			return r;
+		}
+		if (i > 0 && i % ADMIN_ACTIVATION_GROUP == 0)
+			shown[o++] = '-';
+		shown[o++] = activation_alphabet[k];
+		canonical[i] = activation_alphabet[k];
+	}
+	shown[o] = '\0';
+	canonical[ADMIN_ACTIVATION_CHARS] = '\0';
+	return 0;
 }
 
 int admin_password_hash(const struct conf *c, const char *password, char *out,

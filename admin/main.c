@@ -16,19 +16,24 @@
 
 #define BIT(o) (1u << (o))
 
-/* The options that take a value (global ones are handled by the parser). */
+/* The options after the command words (global ones are handled by the parser). */
 struct opt_def {
 	const char *name; /* without the leading "--" */
 	enum admin_opt id;
 	enum admin_arg_kind kind;
+	bool flag;        /* takes no value */
 };
 
 static const struct opt_def opt_defs[] = {
-	{ "name", ADMIN_OPT_NAME, ADMIN_ARG_TEXT },
-	{ "email", ADMIN_OPT_EMAIL, ADMIN_ARG_EMAIL },
-	{ "dir", ADMIN_OPT_DIR, ADMIN_ARG_PATH },
-	{ "listen", ADMIN_OPT_LISTEN, ADMIN_ARG_LISTEN },
-	{ "relation", ADMIN_OPT_RELATION, ADMIN_ARG_RELATION },
+	{ "name", ADMIN_OPT_NAME, ADMIN_ARG_TEXT, false },
+	{ "email", ADMIN_OPT_EMAIL, ADMIN_ARG_EMAIL, false },
+	{ "dir", ADMIN_OPT_DIR, ADMIN_ARG_PATH, false },
+	{ "listen", ADMIN_OPT_LISTEN, ADMIN_ARG_LISTEN, false },
+	{ "relation", ADMIN_OPT_RELATION, ADMIN_ARG_RELATION, false },
+	{ "user", ADMIN_OPT_USER, ADMIN_ARG_USERNAME, false },
+	{ "since", ADMIN_OPT_SINCE, ADMIN_ARG_TIME, false },
+	{ "totp", ADMIN_OPT_TOTP, ADMIN_ARG_TEXT, true },
+	{ "partial", ADMIN_OPT_PARTIAL, ADMIN_ARG_TEXT, true },
 };
 
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -43,6 +48,10 @@ struct cmd_def {
 	const char *synopsis;
 };
 
+#define USER_ARGS { ADMIN_ARG_RELATION, ADMIN_ARG_USERNAME }
+
+/* A two-word command comes before a one-word command with the same first
+ * word ("bans lift" before "bans"): the first match wins. */
 static const struct cmd_def cmds[] = {
 	{ "init", NULL, admin_cmd_init, 0, 0, { 0 }, BIT(ADMIN_OPT_DIR) | BIT(ADMIN_OPT_LISTEN),
 	  BIT(ADMIN_OPT_DIR), false, "init --dir DIR [--listen ADDR:PORT]" },
@@ -50,13 +59,33 @@ static const struct cmd_def cmds[] = {
 	  BIT(ADMIN_OPT_NAME), BIT(ADMIN_OPT_NAME), true, "relation add RELATIENUMMER --name NAME" },
 	{ "relation", "list", admin_cmd_relation_list, 0, 0, { 0 }, 0, 0, true,
 	  "relation list" },
-	{ "user", "add", admin_cmd_user_add, 2, 2, { ADMIN_ARG_RELATION, ADMIN_ARG_USERNAME },
-	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL), BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL),
-	  true, "user add RELATIENUMMER USERNAME --name FULLNAME --email EMAIL" },
+	{ "user", "add", admin_cmd_user_add, 2, 2, USER_ARGS,
+	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL) | BIT(ADMIN_OPT_TOTP),
+	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL), true,
+	  "user add RELATIENUMMER USERNAME --name FULLNAME --email EMAIL [--totp]" },
 	{ "user", "list", admin_cmd_user_list, 0, 1, { ADMIN_ARG_RELATION }, 0, 0, true,
 	  "user list [RELATIENUMMER]" },
-	{ "uploads", NULL, admin_cmd_uploads, 0, 0, { 0 }, BIT(ADMIN_OPT_RELATION), 0, true,
-	  "uploads [--relation RELATIENUMMER]" },
+	{ "user", "show", admin_cmd_user_show, 2, 2, USER_ARGS, 0, 0, true,
+	  "user show RELATIENUMMER USERNAME" },
+	{ "user", "disable", admin_cmd_user_disable, 2, 2, USER_ARGS, 0, 0, true,
+	  "user disable RELATIENUMMER USERNAME" },
+	{ "user", "enable", admin_cmd_user_enable, 2, 2, USER_ARGS, 0, 0, true,
+	  "user enable RELATIENUMMER USERNAME" },
+	{ "user", "unlock", admin_cmd_user_unlock, 2, 2, USER_ARGS, 0, 0, true,
+	  "user unlock RELATIENUMMER USERNAME" },
+	{ "user", "reset-password", admin_cmd_user_reset_password, 2, 2, USER_ARGS, 0, 0, true,
+	  "user reset-password RELATIENUMMER USERNAME" },
+	{ "user", "reset-totp", admin_cmd_user_reset_totp, 2, 2, USER_ARGS, 0, 0, true,
+	  "user reset-totp RELATIENUMMER USERNAME" },
+	{ "bans", "lift", admin_cmd_bans_lift, 1, 1, { ADMIN_ARG_ADDRESS }, 0, 0, true,
+	  "bans lift ADDRESS" },
+	{ "bans", NULL, admin_cmd_bans, 0, 0, { 0 }, 0, 0, true, "bans" },
+	{ "audit", NULL, admin_cmd_audit, 0, 0, { 0 },
+	  BIT(ADMIN_OPT_RELATION) | BIT(ADMIN_OPT_USER) | BIT(ADMIN_OPT_SINCE), 0, true,
+	  "audit [--relation RELATIENUMMER] [--user USERNAME] [--since TIME]" },
+	{ "uploads", NULL, admin_cmd_uploads, 0, 0, { 0 },
+	  BIT(ADMIN_OPT_RELATION) | BIT(ADMIN_OPT_PARTIAL), 0, true,
+	  "uploads [--relation RELATIENUMMER] [--partial]" },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -77,6 +106,10 @@ static const char *kind_name(enum admin_arg_kind kind)
 		return "listen address";
 	case ADMIN_ARG_PATH:
 		return "path";
+	case ADMIN_ARG_TIME:
+		return "time";
+	case ADMIN_ARG_ADDRESS:
+		return "address";
 	}
 	return "value";
 }
@@ -204,9 +237,16 @@ static int parse_words(int argc, char **argv, struct admin_ctx *ctx, struct pars
 			if (p->seen & BIT(od->id))
 				return usage_error(NULL, "option --%s given more than once",
 						   od->name);
-			r = opt_value(argc, argv, &i, eq, a, &ctx->opt[od->id]);
-			if (r < 0)
-				return r;
+			if (od->flag) {
+				if (eq)
+					return usage_error(NULL, "option --%s takes no value",
+							   od->name);
+				ctx->opt[od->id] = "";
+			} else {
+				r = opt_value(argc, argv, &i, eq, a, &ctx->opt[od->id]);
+				if (r < 0)
+					return r;
+			}
 			p->seen |= BIT(od->id);
 		} else {
 			return usage_error(NULL, "unknown option %s", admin_q(a));
@@ -258,13 +298,23 @@ static int check_values(const struct cmd_def *cmd, struct admin_ctx *ctx)
 		if (kind == ADMIN_ARG_USERNAME &&
 		    admin_fold_username(ctx->args[i], ctx->username, sizeof(ctx->username)) < 0)
 			return usage_error(cmd, "user name too long");
+		if (kind == ADMIN_ARG_ADDRESS &&
+		    admin_canonical_address(ctx->args[i], ctx->address, sizeof(ctx->address)) < 0)
+			return usage_error(cmd, "address too long");
 	}
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const struct opt_def *od = &opt_defs[i];
 		const char *v = ctx->opt[od->id];
 
-		if (v && admin_check_arg(od->kind, v, why, sizeof(why)) < 0)
+		if (!v || od->flag)
+			continue;
+		if (admin_check_arg(od->kind, v, why, sizeof(why)) < 0)
 			return usage_error(cmd, "invalid --%s %s: %s", od->name, admin_q(v), why);
+		if (od->kind == ADMIN_ARG_USERNAME) {
+			if (admin_fold_username(v, ctx->user_opt, sizeof(ctx->user_opt)) < 0)
+				return usage_error(cmd, "user name too long");
+			ctx->opt[od->id] = ctx->user_opt;
+		}
 	}
 	return 0;
 }

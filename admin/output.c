@@ -190,6 +190,26 @@ int admin_out_table_print(const struct admin_out_table *t)
 	return 0;
 }
 
+int admin_out_fields_print(const char *const *keys, const char *const *values, size_t n)
+{
+	size_t width = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (display_width(keys[i]) > width)
+			width = display_width(keys[i]);
+	for (size_t i = 0; i < n; i++) {
+		char *v = escape_cell(values[i] ? values[i] : "-");
+
+		if (!v)
+			return -ENOMEM;
+		printf("%s:%*s%s\n", keys[i], (int)(width - display_width(keys[i]) + 2), "", v);
+		free(v);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return -EIO;
+	return 0;
+}
+
 void admin_out_table_free(struct admin_out_table *t)
 {
 	if (!t)
@@ -306,6 +326,113 @@ void admin_out_json_add_time(struct json_object *obj, const char *key, int64_t t
 	}
 	util_iso8601(t, iso, sizeof(iso));
 	add(obj, key, json_object_new_string(iso), true, r);
+}
+
+/* Wipe what json-c holds of a secret string (it offers no wiping free). */
+static void wipe_json_string(struct json_object *o)
+{
+	if (o && json_object_is_type(o, json_type_string))
+		explicit_bzero((char *)json_object_get_string(o),
+			       (size_t)json_object_get_string_len(o));
+}
+
+/* Secret strings are kept by pointer (an extra reference) so that their text
+ * can be wiped before the document is freed. */
+#define OUT_MAX_SECRETS 8
+
+static int secrets_json(const struct admin_secret_item *items, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *kept[OUT_MAX_SECRETS] = { 0 };
+	size_t n_kept = 0;
+	const char *doc;
+	int r = 0;
+
+	if (!o)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct admin_secret_item *it = &items[i];
+		struct json_object *v;
+
+		if (it->is_bool) {
+			admin_out_json_add_bool(o, it->key, it->flag, &r);
+			continue;
+		}
+		if (!it->value) {
+			add(o, it->key, NULL, false, &r);
+			continue;
+		}
+		if (!it->secret) {
+			admin_out_json_add_str(o, it->key, it->value, &r);
+			continue;
+		}
+		if (n_kept == OUT_MAX_SECRETS) {
+			r = -ENOSPC;
+			break;
+		}
+		/* Generated secrets are ASCII: no U+FFFD repair copy is made. */
+		v = json_object_new_string(it->value);
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		kept[n_kept++] = v;
+		add(o, it->key, json_object_get(v), true, &r);
+	}
+	if (r < 0)
+		goto out;
+	doc = json_object_to_json_string_ext(o, ADMIN_OUT_JSON_FLAGS);
+	if (!doc) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = admin_out_write_direct(doc, strlen(doc));
+	if (r == 0)
+		r = admin_out_write_direct("\n", 1);
+	/* The serialised document lives in the object's print buffer. */
+	explicit_bzero((char *)doc, strlen(doc));
+out:
+	for (size_t i = 0; i < n_kept; i++) {
+		wipe_json_string(kept[i]);
+		json_object_put(kept[i]);
+	}
+	json_object_put(o);
+	return r;
+}
+
+int admin_out_secrets(bool json, const struct admin_secret_item *items, size_t n,
+		      const char *note, char *buf, size_t bufsz)
+{
+	size_t width = 0, o = 0;
+	int k;
+
+	if (json)
+		return secrets_json(items, n);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].label && strlen(items[i].label) > width)
+			width = strlen(items[i].label);
+	/* Formatted into the caller's buffer and written with write(2): stdio
+	 * would keep a copy of the secrets in a buffer nobody can wipe. Values
+	 * are generated or already checked, so they are printed as they are. */
+	for (size_t i = 0; i < n; i++) {
+		const struct admin_secret_item *it = &items[i];
+
+		if (!it->label || (!it->is_bool && !it->value))
+			continue;
+		k = snprintf(buf + o, bufsz - o, "%s:%*s%s\n", it->label,
+			     (int)(width - strlen(it->label) + 1), "",
+			     it->is_bool ? (it->flag ? "yes" : "no") : it->value);
+		if (k < 0 || (size_t)k >= bufsz - o)
+			return -ENOSPC;
+		o += (size_t)k;
+	}
+	if (note) {
+		k = snprintf(buf + o, bufsz - o, "\n%s", note);
+		if (k < 0 || (size_t)k >= bufsz - o)
+			return -ENOSPC;
+		o += (size_t)k;
+	}
+	return admin_out_write_direct(buf, o);
 }
 
 void admin_out_json_append(struct json_object *arr, struct json_object *obj, int *r)

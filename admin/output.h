@@ -32,6 +32,11 @@ int admin_out_table_add(struct admin_out_table *t, const char *const *cells);
 int admin_out_table_print(const struct admin_out_table *t);
 void admin_out_table_free(struct admin_out_table *t);
 
+/* One record as "key:   value" lines, the values aligned and escaped like
+ * table cells (NULL prints as "-"). keys and values hold n strings each.
+ * 0, -ENOMEM or -EIO. */
+int admin_out_fields_print(const char *const *keys, const char *const *values, size_t n);
+
 /* Indented for people reading --json output; slashes in paths left alone. */
 #define ADMIN_OUT_JSON_FLAGS \
 	(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -55,6 +60,24 @@ void admin_out_json_add_bool(struct json_object *obj, const char *key, bool v, i
 void admin_out_json_add_time(struct json_object *obj, const char *key, int64_t t, int *r);
 /* Append obj to the array arr (taking obj even on failure). */
 void admin_out_json_append(struct json_object *arr, struct json_object *obj, int *r);
+
+/* A result that shows generated secrets (user add, user reset-password):
+ * printed once, as "label: value" lines and a note, or as one JSON object.
+ * No copy is left in stdio's buffers, and json-c's copies are wiped. */
+struct admin_secret_item {
+	const char *key;   /* JSON member */
+	const char *label; /* human output; NULL: JSON only */
+	const char *value; /* NULL: JSON null, and no human line */
+	bool is_bool;      /* a JSON boolean (flag) instead of value */
+	bool flag;
+	bool secret;       /* wipe json-c's copy */
+};
+
+/* Print items (n of them) and, for people, note after a blank line. buf
+ * (bufsz bytes) is the caller's, for the text: the caller wipes it.
+ * 0 or -errno (-ENOSPC: buf too small). */
+int admin_out_secrets(bool json, const struct admin_secret_item *items, size_t n,
+		      const char *note, char *buf, size_t bufsz);
 
 /* A listing command's output: a table, or with --json one array of objects. */
 struct admin_out_list {

@@ -1,7 +1,10 @@
-/* `user add` and `user list`. A new account gets a one-time password (to be
- * changed at first login) and a TOTP secret; both are shown exactly once, here,
- * and every copy this program makes is wiped before it exits (SQLite's page
- * cache, which holds the stored seed, is beyond its reach). */
+/* `user add` and `user list`. A new account gets a one-time password (sent
+ * to the user by e-mail, changed at first login), an activation code (sent by
+ * letter, used once at first login) and, with --totp, a pre-provisioned TOTP
+ * secret (otherwise the user enrols at first login). The secrets are shown
+ * exactly once, here, and every copy this program makes is wiped before it
+ * exits (SQLite's page cache, which holds the stored seed, is beyond its
+ * reach). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,9 @@
  * explicit_bzero() covers it. */
 struct new_account {
 	char login[SD_LOGIN_MAX];
-	char password[ADMIN_OTP_LEN + 1];
+	char password[ADMIN_OTP_SIZE];
+	char activation[ADMIN_ACTIVATION_SIZE];
+	char activation_canonical[ADMIN_ACTIVATION_SIZE];
 	char secret_b32[ADMIN_TOTP_B32_SIZE];
 	char uri[ADMIN_TOTP_URI_SIZE];
 	char text[2048]; /* the human-readable output */
@@ -33,119 +38,65 @@ static const char *user_kind(const struct store_user *u)
 	return u->batch ? "batch" : "human";
 }
 
-/* Wipe what json-c holds of a secret string (it offers no wiping free). */
-static void wipe_json_string(struct json_object *s)
-{
-	if (s)
-		explicit_bzero((char *)json_object_get_string(s),
-			       (size_t)json_object_get_string_len(s));
-}
-
-/* Add val to o and keep our own reference to it. */
-static void add_kept(struct json_object *o, const char *key, struct json_object *val, int *r)
-{
-	if (json_object_object_add(o, key, json_object_get(val)) != 0) {
-		json_object_put(val);
-		*r = -ENOMEM;
-	}
-}
-
-static int print_json_secret(const struct new_account *a)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *pw = NULL, *secret = NULL, *uri = NULL;
-	const char *doc;
-	int r = 0;
-
-	if (!o)
-		return -ENOMEM;
-	admin_out_json_add_str(o, "login", a->login, &r);
-	admin_out_json_add_str(o, "relation", a->user.relation, &r);
-	admin_out_json_add_str(o, "username", a->user.username, &r);
-	admin_out_json_add_str(o, "name", a->user.full_name, &r);
-	admin_out_json_add_str(o, "email", a->user.email, &r);
-	admin_out_json_add_bool(o, "must_change_password", true, &r);
-	/* Kept by pointer so that their text can be wiped before the free. */
-	pw = json_object_new_string(a->password);
-	secret = json_object_new_string(a->secret_b32);
-	uri = json_object_new_string(a->uri);
-	if (!pw || !secret || !uri || r < 0) {
-		json_object_put(pw);
-		json_object_put(secret);
-		json_object_put(uri);
-		pw = secret = uri = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	add_kept(o, "one_time_password", pw, &r);
-	add_kept(o, "totp_secret", secret, &r);
-	add_kept(o, "totp_uri", uri, &r);
-	if (r < 0)
-		goto out;
-	doc = json_object_to_json_string_ext(o, ADMIN_OUT_JSON_FLAGS);
-	if (!doc) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = admin_out_write_direct(doc, strlen(doc));
-	if (r == 0)
-		r = admin_out_write_direct("\n", 1);
-	/* The serialised document lives in the object's print buffer. */
-	explicit_bzero((char *)doc, strlen(doc));
-out:
-	wipe_json_string(pw);
-	wipe_json_string(secret);
-	wipe_json_string(uri);
-	json_object_put(pw);
-	json_object_put(secret);
-	json_object_put(uri);
-	json_object_put(o);
-	return r;
-}
-
 static int print_secret(const struct admin_ctx *ctx, struct new_account *a)
 {
-	int n;
+	const struct store_user *u = &a->user;
+	bool totp = u->totp_secret_len > 0;
+	const struct admin_secret_item items[] = {
+		{ .key = "login", .label = "login", .value = a->login },
+		{ .key = "relation", .value = u->relation },
+		{ .key = "username", .value = u->username },
+		{ .key = "name", .value = u->full_name },
+		{ .key = "email", .value = u->email },
+		{ .key = "must_change_password", .is_bool = true, .flag = true },
+		{ .key = "one_time_password", .label = "one-time password", .value = a->password,
+		  .secret = true },
+		{ .key = "activation_code", .label = "activation code", .value = a->activation,
+		  .secret = true },
+		{ .key = "totp_enrolled", .is_bool = true, .flag = totp },
+		{ .key = "totp_secret", .label = "TOTP secret", .value = totp ? a->secret_b32 : NULL,
+		  .secret = true },
+		{ .key = "totp_uri", .label = "TOTP URI", .value = totp ? a->uri : NULL,
+		  .secret = true },
+	};
+	const char *note =
+		totp ? "Shown only this once. Send the one-time password to the user by e-mail\n"
+		       "and the activation code by letter: the first login needs both. Have\n"
+		       "them add the TOTP secret (or the URI as a QR code) to an authenticator\n"
+		       "app.\n"
+		     : "Shown only this once. Send the one-time password to the user by e-mail\n"
+		       "and the activation code by letter: the first login needs both. The\n"
+		       "user sets up two-step verification (TOTP) at the first login.\n";
 
-	if (ctx->json)
-		return print_json_secret(a);
-	/* Formatted into our own buffer and written with write(2): stdio would
-	 * keep a copy of the password in a buffer we cannot wipe. */
-	n = snprintf(a->text, sizeof(a->text),
-		     "login:             %s\n"
-		     "one-time password: %s\n"
-		     "TOTP secret:       %s\n"
-		     "TOTP URI:          %s\n"
-		     "\n"
-		     "Shown only this once. Give the password to the user (e-mail) and\n"
-		     "have them add the TOTP secret (or the URI as a QR code) to an\n"
-		     "authenticator app.\n",
-		     a->login, a->password, a->secret_b32, a->uri);
-	if (n < 0 || (size_t)n >= sizeof(a->text))
-		return -ENOSPC;
-	return admin_out_write_direct(a->text, (size_t)n);
+	return admin_out_secrets(ctx->json, items, sizeof(items) / sizeof(items[0]), note,
+				 a->text, sizeof(a->text));
 }
 
-/* Fill a with fresh secrets and the hash of the password. */
-static int make_credentials(struct admin_ctx *ctx, struct new_account *a)
+/* Fill a with fresh secrets and the hashes of the password and the
+ * activation code; with totp also a TOTP secret. */
+static int make_credentials(struct admin_ctx *ctx, struct new_account *a, bool totp)
 {
 	struct store_user *u = &a->user;
 	int r;
 
-	r = admin_otp_generate(u->username, a->password);
+	r = admin_otp_generate(&ctx->conf, u->username, a->password);
+	if (r == 0)
+		r = admin_activation_generate(a->activation, a->activation_canonical);
 	if (r < 0) {
 		admin_err("cannot generate a password: %s", strerror(-r));
 		return r;
 	}
 	r = admin_password_hash(&ctx->conf, a->password, u->password_hash,
 				sizeof(u->password_hash));
+	if (r == 0)
+		r = admin_password_hash(&ctx->conf, a->activation_canonical, u->activation_hash,
+					sizeof(u->activation_hash));
 	if (r < 0) {
-		admin_err("cannot hash the password (argon2id t=%lld m=%lld KiB p=%lld): %s",
-			  (long long)ctx->conf.argon2_t_cost,
-			  (long long)ctx->conf.argon2_m_cost_kib,
-			  (long long)ctx->conf.argon2_parallelism, strerror(-r));
+		admin_hash_error(ctx, r);
 		return r;
 	}
+	if (!totp)
+		return 0;
 	r = util_random(u->totp_secret, SD_TOTP_SECRET_LEN);
 	if (r < 0) {
 		admin_err("cannot generate a TOTP secret: %s", strerror(-r));
@@ -158,19 +109,6 @@ static int make_credentials(struct admin_ctx *ctx, struct new_account *a)
 		r = admin_totp_uri(a->login, a->secret_b32, a->uri, sizeof(a->uri));
 	if (r < 0)
 		admin_err("cannot encode the TOTP secret: %s", strerror(-r));
-	return r;
-}
-
-/* Is there a relation with this number? 0, or -errno after saying why. */
-static int need_relation(struct admin_ctx *ctx, const char *number)
-{
-	struct store_relation rel;
-	int r = store_relation_get(ctx->store, number, &rel);
-
-	if (r == -ENOENT)
-		admin_err("relation %s does not exist", number);
-	else if (r < 0)
-		admin_err("cannot read relation %s: %s", number, strerror(-r));
 	return r;
 }
 
@@ -191,10 +129,10 @@ int admin_cmd_user_add(struct admin_ctx *ctx)
 	}
 	u = &a->user;
 	snprintf(a->login, sizeof(a->login), "%s.%s", relation, ctx->username);
-	r = need_relation(ctx, relation);
+	r = admin_need_relation(ctx, relation);
 	if (r < 0)
 		goto out;
-	/* Ask before spending an argon2 hash on a name that is taken. */
+	/* Ask before spending argon2 hashes on a name that is taken. */
 	r = store_user_get(ctx->store, relation, ctx->username, u);
 	store_user_wipe(u);
 	if (r == 0) {
@@ -217,7 +155,7 @@ int admin_cmd_user_add(struct admin_ctx *ctx)
 	u->password_changed_at = now;
 	u->totp_last_step = -1;
 	u->created_at = now;
-	r = make_credentials(ctx, a);
+	r = make_credentials(ctx, a, ctx->opt[ADMIN_OPT_TOTP] != NULL);
 	if (r < 0)
 		goto out;
 	r = store_user_add(ctx->store, u);
@@ -230,13 +168,14 @@ int admin_cmd_user_add(struct admin_ctx *ctx)
 			admin_err("cannot add user %s: %s", a->login, strerror(-r));
 		goto out;
 	}
-	r = admin_audit(ctx, now, relation, ctx->username, "user_add");
+	r = admin_audit_ex(ctx, now, relation, ctx->username, "user_add", "ok",
+			   u->totp_secret_len ? "totp=provisioned" : "totp=at_first_login");
 	/* The account exists: its secrets must be shown even if the audit failed,
 	 * or nobody could ever log in with it. */
 	pr = print_secret(ctx, a);
 	if (pr < 0) {
 		admin_err("user %s was added, but its credentials could not be written "
-			  "(%s); reset its password and TOTP",
+			  "(%s); its activation code is lost: disable the account",
 			  a->login, strerror(-pr));
 		if (r == 0)
 			r = pr;
@@ -304,7 +243,7 @@ int admin_cmd_user_list(struct admin_ctx *ctx)
 		goto out;
 	}
 	if (relation) {
-		r = need_relation(ctx, relation);
+		r = admin_need_relation(ctx, relation);
 		if (r < 0)
 			goto out;
 	}
