@@ -86,6 +86,7 @@ int admin_cmd_user_reset_totp(struct admin_ctx *ctx);
 int admin_cmd_bans(struct admin_ctx *ctx);
 int admin_cmd_bans_lift(struct admin_ctx *ctx);
 int admin_cmd_audit(struct admin_ctx *ctx);
+int admin_cmd_notify_expiring(struct admin_ctx *ctx);
 int admin_cmd_uploads(struct admin_ctx *ctx);
 
 #endif

@@ -230,7 +230,15 @@ static char *conf_text(const struct init_paths *p, const char *listen)
 		     "# Uploads land in upload_root/RELATIENUMMER/.\n"
 		     "upload_root = %s\n"
 		     "# Completed uploads are handed to the back office from here.\n"
-		     "spool_dir = %s\n",
+		     "spool_dir = %s\n"
+		     "\n"
+		     "# Language of the login dialogue and the expiry e-mails: nl or en.\n"
+		     "#language = nl\n"
+		     "# Password expiry warnings (sftpdrop-admin notify-expiring, run daily by\n"
+		     "# sftpdrop-notify.timer) are handed to this command, which reads the\n"
+		     "# message and its recipient (the To: header) from its stdin.\n"
+		     "#sendmail_command = /usr/sbin/sendmail -t -i\n"
+		     "#mail_from = sftpdrop@localhost\n",
 		     when, listen, p->key, p->db, p->upload, p->spool) < 0)
 		return NULL; /* text is undefined after a failure */
 	return text;

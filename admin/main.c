@@ -83,6 +83,8 @@ static const struct cmd_def cmds[] = {
 	{ "audit", NULL, admin_cmd_audit, 0, 0, { 0 },
 	  BIT(ADMIN_OPT_RELATION) | BIT(ADMIN_OPT_USER) | BIT(ADMIN_OPT_SINCE), 0, true,
 	  "audit [--relation RELATIENUMMER] [--user USERNAME] [--since TIME]" },
+	{ "notify-expiring", NULL, admin_cmd_notify_expiring, 0, 0, { 0 }, 0, 0, true,
+	  "notify-expiring" },
 	{ "uploads", NULL, admin_cmd_uploads, 0, 0, { 0 },
 	  BIT(ADMIN_OPT_RELATION) | BIT(ADMIN_OPT_PARTIAL), 0, true,
 	  "uploads [--relation RELATIENUMMER] [--partial]" },
