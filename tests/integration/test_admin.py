@@ -28,6 +28,12 @@ ISO8601 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 FAST_ARGON2 = "argon2_t_cost = 1\nargon2_m_cost_kib = 8192\nargon2_parallelism = 1\n"
 # A sanitizer report must never pass for an ordinary failure (exit 1).
 SANITIZER_EXIT = 86
+# The letter code: 3 groups of 4 from upper case and digits without I, O, 0, 1.
+ACTIVATION = re.compile(r"^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$")
+DAY = 86400
+# 2026-01-01T12:00:00Z: a test clock value far from midnight, so that local
+# and UTC dates agree in the expiry mail.
+T0 = 1767268800
 
 
 def setUpModule():
@@ -47,6 +53,10 @@ def load_argon2():
     lib.argon2id_verify.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
     lib.argon2id_verify.restype = ctypes.c_int
     return lib
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def b32decode_nopad(s):
@@ -69,6 +79,11 @@ class AdminTest(unittest.TestCase):
         self.dir = os.path.join(self.tmp, "inst")
         self.conf = os.path.join(self.dir, "sftpdrop.conf")
         self.env = {k: v for k, v in os.environ.items() if k != "SFTPDROP_CONFIG"}
+        # The test clock (-DTEST_CLOCK=ON builds) reads this file; until a
+        # test writes it, the real time is used.
+        self.clock_file = os.path.join(self.tmp, "clock")
+        self.env["SFTPDROP_TEST_CLOCK_FILE"] = self.clock_file
+        self.env["TZ"] = "UTC"
         for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
             prev = self.env.get(var, "")
             self.env[var] = (prev + ":" if prev else "") + f"exitcode={SANITIZER_EXIT}"
@@ -145,8 +160,49 @@ class AdminTest(unittest.TestCase):
         return self.js("relation", "add", number, "--name", name)
 
     def add_user(self, relation="123456", username="jjansen", name="Jan Jansen",
-                 email="jan@example.nl"):
-        return self.js("user", "add", relation, username, "--name", name, "--email", email)
+                 email="jan@example.nl", totp=False):
+        return self.js("user", "add", relation, username, "--name", name, "--email", email,
+                       *(["--totp"] if totp else []))
+
+    def set_clock(self, t):
+        with open(self.clock_file, "w", encoding="ascii") as f:
+            f.write(f"{t}\n")
+
+    def need_test_clock(self, relation="123456", username="jjansen"):
+        """Skip unless the binary honours the test clock (checked on a user
+        created while the clock was set)."""
+        shown = self.js("user", "show", relation, username)
+        if shown["created_at"] != iso(self.read_clock()):
+            self.skipTest("sftpdrop-admin was built without -DTEST_CLOCK=ON")
+
+    def read_clock(self):
+        with open(self.clock_file, encoding="ascii") as f:
+            return int(f.read())
+
+    def user_row(self, relation="123456", username="jjansen", cols="*"):
+        con = self.db()
+        con.row_factory = sqlite3.Row
+        return con.execute(
+            f"SELECT {cols} FROM users u JOIN relations r ON r.id = u.relation_id"
+            " WHERE r.number = ? AND u.username = ?", (relation, username)).fetchone()
+
+    def sql(self, statement, *params):
+        con = self.db()
+        with con:
+            con.execute(statement, params)
+
+    def audit_rows(self, event=None):
+        rows = self.db().execute(
+            "SELECT relation, username, src, event, outcome, detail FROM audit ORDER BY id"
+        ).fetchall()
+        return [r for r in rows if event is None or r[3] == event]
+
+    def verifies(self, phc, secret):
+        argon2 = load_argon2()
+        if argon2 is None:
+            self.skipTest("libargon2 not loadable from Python")
+        b = secret.encode()
+        return argon2.argon2id_verify(phc.encode(), b, len(b)) == 0
 
     # ---- init ----
 
@@ -350,9 +406,12 @@ class AdminTest(unittest.TestCase):
         self.init()
         self.add_relation("123456")
         u = self.add_user("123456", "JJansen")
-        for key in ("login", "relation", "username", "one_time_password", "totp_secret",
-                    "totp_uri"):
+        for key in ("login", "relation", "username", "name", "email", "one_time_password",
+                    "activation_code", "must_change_password", "totp_enrolled",
+                    "totp_secret", "totp_uri"):
             self.assertIn(key, u)
+        self.assertIs(u["must_change_password"], True)
+        self.assertRegex(u["activation_code"], ACTIVATION)
         self.assertEqual(u["login"], "123456.jjansen", "user names are folded to lower case")
         self.assertEqual(u["relation"], "123456")
         self.assertEqual(u["username"], "jjansen")
@@ -377,7 +436,8 @@ class AdminTest(unittest.TestCase):
     def test_totp_uri_parses_and_secret_decodes_to_20_bytes(self):
         self.init()
         self.add_relation("123456")
-        u = self.add_user("123456", "p.de-vries_2")
+        u = self.add_user("123456", "p.de-vries_2", totp=True)
+        self.assertIs(u["totp_enrolled"], True)
         uri = urllib.parse.urlsplit(u["totp_uri"])
         self.assertEqual(uri.scheme, "otpauth")
         self.assertEqual(uri.netloc, "totp")
@@ -422,8 +482,11 @@ class AdminTest(unittest.TestCase):
         self.init()
         self.add_relation("123456")
         out = self.ok("-c", self.conf, "user", "add", "123456", "jjansen", "--name", "Jan",
-                      "--email", "jan@example.nl").stdout
+                      "--email", "jan@example.nl", "--totp").stdout
         self.assertIn("123456.jjansen", out)
+        self.assertRegex(out, r"(?m)^activation code: +[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-"
+                              r"[A-HJ-NP-Z2-9]{4}$")
+        self.assertRegex(out, r"(?m)^one-time password: +\S{20}$")
         secret = re.search(r"secret=([A-Z2-7]+)&", out).group(1)
         self.assertEqual(len(b32decode_nopad(secret)), 20)
         self.assertIn("otpauth://totp/sftpdrop:123456.jjansen?secret=" + secret, out)
@@ -469,7 +532,7 @@ class AdminTest(unittest.TestCase):
         self.init()
         self.add_relation("1")
         self.add_relation("2")
-        a = self.add_user("1", "anna", "Anna A", "anna@example.nl")
+        a = self.add_user("1", "anna", "Anna A", "anna@example.nl", totp=True)
         b = self.add_user("2", "bob", "Bob B", "bob@example.nl")
         users = self.js("user", "list")
         self.assertEqual([u["login"] for u in users], ["1.anna", "2.bob"])
@@ -481,9 +544,10 @@ class AdminTest(unittest.TestCase):
         self.assertRegex(u["created_at"], ISO8601)
         self.assertEqual([u["login"] for u in self.js("user", "list", "2")], ["2.bob"])
         text = json.dumps(users) + self.ok("-c", self.conf, "user", "list").stdout
-        for secret in (a["one_time_password"], a["totp_secret"], b["one_time_password"],
-                       b["totp_secret"], "$argon2"):
+        for secret in (a["one_time_password"], a["totp_secret"], a["activation_code"],
+                       b["one_time_password"], b["activation_code"], "$argon2"):
             self.assertNotIn(secret, text)
+        self.assertIsNone(b["totp_secret"])
 
     def test_user_list_of_an_unknown_relation_is_refused(self):
         self.init()
@@ -498,6 +562,552 @@ class AdminTest(unittest.TestCase):
             "SELECT relation, username, src, event, outcome FROM audit ORDER BY id").fetchall()
         self.assertIn(("1", None, "admin", "relation_add", "ok"), rows)
         self.assertIn(("1", "anna", "admin", "user_add", "ok"), rows)
+
+    # ---- account lifecycle (issue 3): activation, show, changes ----
+
+    def test_user_add_prints_an_activation_code_whose_hash_verifies_once_canonical(self):
+        self.init()
+        self.add_relation("123456")
+        u = self.add_user("123456", "jjansen")
+        code = u["activation_code"]
+        self.assertRegex(code, ACTIVATION)
+        row = self.user_row(cols="u.activation_hash, u.password_hash")
+        self.assertTrue(row["activation_hash"].startswith("$argon2id$v=19$m=8192,t=1,p=1$"),
+                        row["activation_hash"])
+        self.assertNotIn(code.replace("-", ""), row["activation_hash"])
+        # The daemon drops dashes and spaces and folds case before verifying.
+        self.assertTrue(self.verifies(row["activation_hash"], code.replace("-", "")),
+                        "the stored hash must verify the code without its dashes")
+        self.assertFalse(self.verifies(row["activation_hash"], code))
+        self.assertFalse(self.verifies(row["activation_hash"], u["one_time_password"]))
+        self.assertTrue(self.verifies(row["password_hash"], u["one_time_password"]))
+        history = self.db().execute("SELECT hash FROM password_history").fetchall()
+        self.assertEqual(history, [(row["password_hash"],)],
+                         "the first password starts the history")
+        shown = self.js("user", "show", "123456", "jjansen")
+        self.assertIs(shown["activated"], False)
+
+    def test_activation_codes_are_distinct_and_unambiguous(self):
+        self.init()
+        self.add_relation("1")
+        codes = {self.add_user("1", f"u{i}")["activation_code"] for i in range(6)}
+        self.assertEqual(len(codes), 6)
+        for c in codes:
+            self.assertFalse(set(c) & set("IO01lo"), c)
+
+    def test_user_add_without_totp_leaves_enrolment_to_the_first_login(self):
+        self.init()
+        self.add_relation("123456")
+        u = self.add_user("123456", "jjansen")
+        self.assertIs(u["totp_enrolled"], False)
+        self.assertIsNone(u["totp_secret"])
+        self.assertIsNone(u["totp_uri"])
+        row = self.user_row(cols="u.totp_secret, u.must_change, u.password_changed_at,"
+                                 " u.created_at")
+        self.assertIsNone(row["totp_secret"])
+        self.assertEqual(row["must_change"], 1)
+        self.assertEqual(row["password_changed_at"], row["created_at"])
+        out = self.ok("-c", self.conf, "user", "add", "123456", "piet", "--name", "Piet",
+                      "--email", "piet@example.nl").stdout
+        self.assertNotIn("TOTP secret", out)
+        self.assertNotIn("otpauth://", out)
+        self.assertIn("first login", out)
+        self.assertEqual(self.audit_rows("user_add")[-1][5].split()[-1], "totp=at_first_login")
+
+    def test_totp_is_a_flag_that_takes_no_value(self):
+        self.init()
+        self.add_relation("1")
+        self.fails(2, "-c", self.conf, "user", "add", "1", "jj", "--name", "J", "--email",
+                   "j@example.nl", "--totp=yes", message="takes no value")
+        self.fails(2, "-c", self.conf, "relation", "list", "--totp", message="does not apply")
+
+    def test_user_show_reports_state_and_never_secrets(self):
+        self.init()
+        self.add_relation("123456")
+        u = self.add_user("123456", "jjansen", totp=True)
+        shown = self.js("user", "show", "123456", "JJansen")
+        want = {"login": "123456.jjansen", "relation": "123456", "username": "jjansen",
+                "name": "Jan Jansen", "email": "jan@example.nl", "kind": "human",
+                "status": "active", "locked": False, "locked_until": None,
+                "failed_logins": 0, "activated": False, "must_change_password": True,
+                "totp_enrolled": True, "password_state": "valid", "password_days_left": 180,
+                "expiry_warning_sent": False, "last_login_at": None,
+                "last_login_from": None}
+        for key, value in want.items():
+            self.assertEqual(shown[key], value, key)
+        changed = calendar.timegm(time.strptime(shown["password_changed_at"],
+                                                "%Y-%m-%dT%H:%M:%SZ"))
+        self.assertEqual(shown["password_expires_at"], iso(changed + 180 * DAY))
+        self.sql("UPDATE users SET last_login_at = 1700000000, last_login_src = '192.0.2.7'")
+        shown = self.js("user", "show", "123456", "jjansen")
+        self.assertEqual(shown["last_login_at"], "2023-11-14T22:13:20Z")
+        self.assertEqual(shown["last_login_from"], "192.0.2.7")
+        human = self.ok("-c", self.conf, "user", "show", "123456", "jjansen").stdout
+        for line in (r"(?m)^login: +123456\.jjansen$", r"(?m)^status: +active$",
+                     r"(?m)^locked: +no$", r"(?m)^must change password: +yes$",
+                     r"(?m)^two-step \(TOTP\): +enrolled$",
+                     r"(?m)^last login: +2023-11-14T22:13:20Z from 192\.0\.2\.7$",
+                     r"(?m)^password expires: +\S+Z \(in 180 days\)$"):
+            self.assertRegex(human, line)
+        text = json.dumps(shown) + human
+        for secret in (u["one_time_password"], u["activation_code"], u["totp_secret"],
+                       "$argon2"):
+            self.assertNotIn(secret, text)
+
+    def test_user_show_of_a_batch_account_has_no_password_expiry(self):
+        self.init()
+        self.add_relation("1")
+        self.add_user("1", "robot")
+        self.sql("UPDATE users SET batch = 1")
+        shown = self.js("user", "show", "1", "robot")
+        self.assertEqual(shown["kind"], "batch")
+        self.assertIsNone(shown["password_expires_at"])
+        self.assertIsNone(shown["password_state"])
+        self.assertIn("never (key-only account)",
+                      self.ok("-c", self.conf, "user", "show", "1", "robot").stdout)
+        self.fails(1, "-c", self.conf, "user", "reset-password", "1", "robot",
+                   message="batch account")
+        self.fails(1, "-c", self.conf, "user", "reset-totp", "1", "robot",
+                   message="batch account")
+
+    def test_account_commands_refuse_unknown_users_and_relations(self):
+        self.init()
+        self.add_relation("1")
+        for cmd in ("show", "disable", "enable", "unlock", "reset-password", "reset-totp"):
+            with self.subTest(cmd=cmd):
+                self.fails(1, "-c", self.conf, "user", cmd, "1", "nobody",
+                           message="user 1.nobody does not exist")
+                self.fails(1, "-c", self.conf, "user", cmd, "9", "nobody",
+                           message="relation 9 does not exist")
+                self.fails(2, "-c", self.conf, "user", cmd, "1")
+                self.fails(2, "-c", self.conf, "user", cmd, "1", "bad name")
+                self.fails(2, "-c", self.conf, "user", cmd, "1", "jj", "extra")
+        self.assertEqual(self.audit_rows("user_disable"), [])
+
+    def test_disable_and_enable_switch_the_account_and_leave_audit_rows(self):
+        self.init()
+        self.add_relation("1")
+        self.add_user("1", "anna")
+        out = self.ok("-c", self.conf, "user", "disable", "1", "anna").stdout
+        self.assertIn("user 1.anna disabled", out)
+        self.assertEqual(self.user_row("1", "anna", "u.disabled")[0], 1)
+        self.assertEqual(self.js("user", "show", "1", "anna")["status"], "disabled")
+        self.assertIn("already disabled",
+                      self.ok("-c", self.conf, "user", "disable", "1", "anna").stdout)
+        shown = self.js("user", "enable", "1", "anna")
+        self.assertEqual(shown["status"], "active", "--json prints the resulting account")
+        self.assertEqual(self.user_row("1", "anna", "u.disabled")[0], 0)
+        rows = [(r[0], r[1], r[2], r[3], r[4], r[5].split()[-1]) for r in
+                self.audit_rows() if r[3] in ("user_disable", "user_enable")]
+        self.assertEqual(rows, [("1", "anna", "admin", "user_disable", "ok", "changed=yes"),
+                                ("1", "anna", "admin", "user_disable", "ok", "changed=no"),
+                                ("1", "anna", "admin", "user_enable", "ok", "changed=yes")])
+
+    def test_unlock_clears_a_lock_and_the_failure_count(self):
+        self.init()
+        self.add_relation("1")
+        self.add_user("1", "anna")
+        until = int(time.time()) + 900
+        self.sql("UPDATE users SET failed_count = 5, locked_until = ?", until)
+        shown = self.js("user", "show", "1", "anna")
+        self.assertIs(shown["locked"], True)
+        self.assertEqual(shown["locked_until"], iso(until))
+        self.assertEqual(shown["failed_logins"], 5)
+        self.assertRegex(self.ok("-c", self.conf, "user", "show", "1", "anna").stdout,
+                         r"(?m)^locked: +yes, until " + re.escape(iso(until)) + "$")
+        out = self.ok("-c", self.conf, "user", "unlock", "1", "anna").stdout
+        self.assertIn("user 1.anna unlocked", out)
+        row = self.user_row("1", "anna", "u.failed_count, u.locked_until")
+        self.assertEqual(tuple(row), (0, 0))
+        shown = self.js("user", "show", "1", "anna")
+        self.assertIs(shown["locked"], False)
+        self.assertIsNone(shown["locked_until"])
+        self.assertEqual(self.audit_rows("user_unlock")[-1][4:],
+                         ("ok", f"uid={os.getuid()} was_locked=yes failures=5"))
+        # A lock that has run out is not shown as one.
+        self.sql("UPDATE users SET failed_count = 5, locked_until = ?", int(time.time()) - 5)
+        self.assertIs(self.js("user", "show", "1", "anna")["locked"], False)
+        self.assertIn("was not locked",
+                      self.ok("-c", self.conf, "user", "unlock", "1", "anna").stdout)
+
+    def test_reset_password_gives_a_new_one_time_password_and_grows_the_history(self):
+        self.init()
+        self.add_relation("123456")
+        old = self.add_user("123456", "jjansen")["one_time_password"]
+        self.sql("UPDATE users SET must_change = 0, password_changed_at = 1700000000,"
+                 " failed_count = 5, locked_until = ?", int(time.time()) + 900)
+        r = self.js("user", "reset-password", "123456", "jjansen")
+        self.assertEqual(set(r), {"login", "one_time_password", "must_change_password",
+                                  "activated"})
+        self.assertEqual(r["login"], "123456.jjansen")
+        self.assertIs(r["must_change_password"], True)
+        new = r["one_time_password"]
+        self.assertNotEqual(new, old)
+        self.assertGreaterEqual(len(new), 20)
+        self.assertEqual(char_classes(new), 4)
+        row = self.user_row(cols="u.id, u.password_hash, u.must_change,"
+                                 " u.password_changed_at, u.failed_count, u.locked_until")
+        self.assertTrue(self.verifies(row["password_hash"], new))
+        self.assertFalse(self.verifies(row["password_hash"], old))
+        self.assertEqual(row["must_change"], 1)
+        self.assertLessEqual(abs(row["password_changed_at"] - time.time()), 60)
+        self.assertEqual((row["failed_count"], row["locked_until"]), (0, 0), "also unlocks")
+        history = [h for (h,) in self.db().execute(
+            "SELECT hash FROM password_history WHERE user_id = ? ORDER BY id", (row["id"],))]
+        self.assertEqual(len(history), 2)
+        self.assertTrue(self.verifies(history[0], old))
+        self.assertEqual(history[1], row["password_hash"])
+        self.assertEqual(len(self.audit_rows("user_reset_password")), 1)
+        out = self.ok("-c", self.conf, "user", "reset-password", "123456", "jjansen").stdout
+        self.assertRegex(out, r"(?m)^one-time password: +\S{20}$")
+        self.assertIn("activation code", out, "a not yet activated account still needs it")
+        self.assertNotIn(self.user_row(cols="u.password_hash")[0], out)
+
+    def test_reset_password_keeps_password_history_entries(self):
+        self.init()
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("password_history = 2\n")
+        self.add_relation("1")
+        self.add_user("1", "anna")
+        for _ in range(3):
+            self.js("user", "reset-password", "1", "anna")
+        n = self.db().execute("SELECT count(*) FROM password_history").fetchone()[0]
+        self.assertEqual(n, 2)
+
+    def test_reset_password_follows_the_configured_minimum_length(self):
+        self.init()
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("password_min_length = 32\n")
+        self.add_relation("1")
+        self.assertEqual(len(self.add_user("1", "anna")["one_time_password"]), 32)
+        r = self.js("user", "reset-password", "1", "anna")
+        self.assertEqual(len(r["one_time_password"]), 32)
+
+    def test_reset_totp_forgets_the_secret(self):
+        self.init()
+        self.add_relation("1")
+        self.add_user("1", "anna", totp=True)
+        self.sql("UPDATE users SET totp_last_step = 12345")
+        out = self.ok("-c", self.conf, "user", "reset-totp", "1", "anna").stdout
+        self.assertIn("next login", out)
+        row = self.user_row("1", "anna", "u.totp_secret, u.totp_last_step")
+        self.assertEqual(tuple(row), (None, -1))
+        self.assertIs(self.js("user", "show", "1", "anna")["totp_enrolled"], False)
+        self.assertEqual(self.audit_rows("user_reset_totp")[0][4:],
+                         ("ok", f"uid={os.getuid()} had_totp=yes"))
+
+    # ---- bans ----
+
+    def test_bans_lists_only_current_bans_and_lift_removes_one(self):
+        self.init()
+        now = int(time.time())
+        con = self.db()
+        with con:
+            for src, failures, until in (("192.0.2.7", 25, now + 3600),
+                                         ("2001:db8::1", 30, now + 60),
+                                         ("198.51.100.1", 40, now - 10),
+                                         ("203.0.113.5", 3, 0)):
+                con.execute("INSERT INTO bans(src, failures, window_start, banned_until)"
+                            " VALUES (?, ?, ?, ?)", (src, failures, now - 100, until))
+        bans = self.js("bans")
+        self.assertEqual(bans, [
+            {"src": "192.0.2.7", "banned_until": iso(now + 3600), "failures": 25},
+            {"src": "2001:db8::1", "banned_until": iso(now + 60), "failures": 30}])
+        lines = self.ok("-c", self.conf, "bans").stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["SOURCE", "BANNED", "UNTIL", "FAILURES"])
+        self.assertEqual(lines[1].split(), ["192.0.2.7", iso(now + 3600), "25"])
+        out = self.ok("-c", self.conf, "bans", "lift", "192.0.2.7").stdout
+        self.assertIn("ban lifted", out)
+        # An address is matched in the form the daemon records it.
+        lifted = self.js("bans", "lift", "2001:DB8:0::1")
+        self.assertEqual(lifted, {"src": "2001:db8::1", "was_banned": True, "failures": 30})
+        self.assertEqual(self.js("bans"), [])
+        left = [r[0] for r in self.db().execute("SELECT src FROM bans ORDER BY src")]
+        self.assertEqual(left, ["198.51.100.1", "203.0.113.5"])
+        rows = self.audit_rows("ban_lift")
+        self.assertEqual([(r[0], r[1], r[2], r[4]) for r in rows],
+                         [(None, None, "admin", "ok")] * 2)
+        self.assertIn("banned_src=192.0.2.7 was_banned=yes failures=25", rows[0][5])
+        self.fails(1, "-c", self.conf, "bans", "lift", "192.0.2.7", message="is not banned")
+        self.fails(2, "-c", self.conf, "bans", "lift", "example.org", message="address")
+        self.fails(2, "-c", self.conf, "bans", "lift")
+        self.fails(2, "-c", self.conf, "bans", "extra")
+
+    def test_bans_lift_accepts_an_ipv4_mapped_address(self):
+        self.init()
+        self.sql("INSERT INTO bans(src, failures, window_start, banned_until)"
+                 " VALUES ('192.0.2.9', 20, 0, ?)", int(time.time()) + 600)
+        self.ok("-c", self.conf, "bans", "lift", "::ffff:192.0.2.9")
+        self.assertEqual(self.js("bans"), [])
+
+    # ---- audit ----
+
+    def test_audit_lists_rows_in_time_order_with_filters(self):
+        self.init()
+        con = self.db()
+        with con:
+            con.execute("DELETE FROM audit")
+            for at, rel, user, src, event, outcome, detail in (
+                    (1780308000, "1", "anna", "192.0.2.7", "auth_ok", "ok", "method=password"),
+                    (1780221600, "1", "bob", "192.0.2.8", "auth_fail", "fail",
+                     "reason=bad_password"),
+                    (1780315200, "2", "anna", "admin", "user_unlock", "ok", "uid=0"),
+                    (1780221599, None, None, "admin", "ban_lift", "ok", None)):
+                con.execute("INSERT INTO audit(at, relation, username, src, event, outcome,"
+                            " detail) VALUES (?,?,?,?,?,?,?)",
+                            (at, rel, user, src, event, outcome, detail))
+        rows = self.js("audit")
+        self.assertEqual([r["event"] for r in rows],
+                         ["ban_lift", "auth_fail", "auth_ok", "user_unlock"])
+        self.assertEqual(set(rows[0]), {"id", "time", "relation", "user", "src", "event",
+                                        "outcome", "detail"})
+        self.assertEqual(rows[0]["time"], "2026-05-31T09:59:59Z")
+        self.assertIsNone(rows[0]["relation"])
+        self.assertIsNone(rows[0]["user"])
+        self.assertEqual(rows[1], {"id": rows[1]["id"], "time": "2026-05-31T10:00:00Z",
+                                   "relation": "1", "user": "bob", "src": "192.0.2.8",
+                                   "event": "auth_fail", "outcome": "fail",
+                                   "detail": "reason=bad_password"})
+
+        def events(*args):
+            return [r["event"] for r in self.js("audit", *args)]
+
+        self.assertEqual(events("--relation", "1"), ["auth_fail", "auth_ok"])
+        self.assertEqual(events("--user", "ANNA"), ["auth_ok", "user_unlock"])
+        self.assertEqual(events("--relation", "2", "--user", "anna"), ["user_unlock"])
+        self.assertEqual(events("--relation", "3"), [])
+        self.assertEqual(events("--since", "2026-06-01"), ["auth_ok", "user_unlock"])
+        self.assertEqual(events("--since", "2026-05-31T10:00:00Z"),
+                         ["auth_fail", "auth_ok", "user_unlock"])
+        self.assertEqual(events("--since", "1780315200"), ["user_unlock"])
+        self.assertEqual(events("--since", "2026-06-01T12:00:01Z"), [])
+        lines = self.ok("-c", self.conf, "audit", "--relation", "1").stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["TIME", "RELATION", "USER", "SOURCE", "EVENT",
+                                            "OUTCOME", "DETAIL"])
+        self.assertEqual(lines[1].split(), ["2026-05-31T10:00:00Z", "1", "bob", "192.0.2.8",
+                                            "auth_fail", "fail", "reason=bad_password"])
+        for bad in ("yesterday", "2026-02-30", "2026-06-01T10:00:00", "2026-6-1",
+                    "2026-06-01T24:00:00Z", "-5", "1969-12-31", ""):
+            with self.subTest(since=bad):
+                self.fails(2, "-c", self.conf, "audit", "--since", bad, message="--since")
+        self.fails(2, "-c", self.conf, "audit", "--user", "a b")
+        self.fails(2, "-c", self.conf, "audit", "extra")
+
+    def test_admin_actions_show_up_in_the_audit_command(self):
+        self.init()
+        self.add_relation("1")
+        self.add_user("1", "anna")
+        self.ok("-c", self.conf, "user", "disable", "1", "anna")
+        events = [(r["relation"], r["user"], r["src"], r["event"], r["outcome"])
+                  for r in self.js("audit", "--relation", "1")]
+        self.assertEqual(events, [("1", None, "admin", "relation_add", "ok"),
+                                  ("1", "anna", "admin", "user_add", "ok"),
+                                  ("1", "anna", "admin", "user_disable", "ok")])
+
+    # ---- notify-expiring ----
+
+    def mail_setup(self, status=0, language=None):
+        """A sendmail stand-in that records its argv and message, then exits
+        with status."""
+        self.mail_log = os.path.join(self.tmp, "mail.log")
+        script = os.path.join(self.tmp, "test-sendmail.sh")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write("#!/bin/sh\n"
+                    "{ printf 'ARGV:'; for a in \"$@\"; do printf ' [%s]' \"$a\"; done\n"
+                    "  printf '\\n'; cat; printf '\\n--END--\\n'; } >> " + self.mail_log + "\n"
+                    f"exit {status}\n")
+        os.chmod(script, 0o755)
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(f"sendmail_command = {script} -t -i\n"
+                    "mail_from = sftpdrop@example.org\n")
+            if language:
+                f.write(f"language = {language}\n")
+        return script
+
+    def mails(self):
+        """The messages the stand-in received: (argv, headers, body)."""
+        if not os.path.exists(self.mail_log):
+            return []
+        with open(self.mail_log, encoding="utf-8") as f:
+            chunks = f.read().split("\n--END--\n")
+        out = []
+        for chunk in chunks:
+            if not chunk.strip():
+                continue
+            argv, _, msg = chunk.partition("\n")
+            head, _, body = msg.partition("\n\n")
+            headers = dict(line.split(": ", 1) for line in head.splitlines())
+            out.append((argv, headers, body))
+        return out
+
+    def active_user(self, relation="123456", username="jjansen", email="jan@example.nl",
+                    name="Jan Jansen"):
+        """A user created at the clock's now who has since chosen a password
+        (must_change off), as after a first login."""
+        self.add_user(relation, username, name=name, email=email)
+        self.sql("UPDATE users SET must_change = 0 WHERE username = ?", username)
+
+    def notify(self, status=0):
+        p = self.run_admin("-c", self.conf, "--json", "notify-expiring")
+        self.assertEqual(p.returncode, status, f"notify-expiring: stderr {p.stderr}")
+        return json.loads(p.stdout), p.stderr
+
+    def test_notify_expiring_mails_once_in_dutch_within_the_warning_period(self):
+        self.init()
+        self.mail_setup()
+        self.add_relation("123456")
+        self.set_clock(T0)
+        self.active_user()
+        self.need_test_clock()
+
+        self.set_clock(T0 + 149 * DAY)
+        self.assertEqual(self.notify(), ([], ""), "31 days left: not yet")
+        self.assertEqual(self.mails(), [])
+        self.assertIn("no password expires within 30 days",
+                      self.ok("-c", self.conf, "notify-expiring").stdout)
+
+        self.set_clock(T0 + 151 * DAY)
+        sent, _ = self.notify()
+        self.assertEqual(sent, [{"login": "123456.jjansen", "email": "jan@example.nl",
+                                 "expires_at": "2026-06-30T12:00:00Z", "days_left": 29,
+                                 "sent": True, "result": "sent", "error": None}])
+        (argv, headers, body), = self.mails()
+        self.assertEqual(argv, "ARGV: [-t] [-i]", "argv split on spaces, no shell")
+        self.assertEqual(headers["To"], "jan@example.nl")
+        self.assertEqual(headers["From"], "sftpdrop@example.org")
+        self.assertEqual(headers["Subject"], "Uw wachtwoord voor sftpdrop verloopt op 30-06-2026")
+        self.assertEqual(headers["Content-Type"], "text/plain; charset=UTF-8")
+        self.assertEqual(headers["Date"], "Mon, 01 Jun 2026 12:00:00 +0000")
+        self.assertIn("Geachte Jan Jansen,", body)
+        self.assertIn("Uw wachtwoord voor sftpdrop verloopt over 29 dagen, op 30-06-2026.", body)
+        self.assertIn("123456.jjansen", body)
+        row = self.user_row(cols="u.expiry_notified_for, u.password_changed_at")
+        self.assertEqual(row[0], row[1], "the warning is recorded for this password")
+        audit = self.audit_rows("expiry_notified")
+        self.assertEqual([(r[0], r[1], r[4]) for r in audit], [("123456", "jjansen", "ok")])
+        self.assertIn("to=jan@example.nl", audit[0][5])
+        self.assertIs(self.js("user", "show", "123456", "jjansen")["expiry_warning_sent"], True)
+
+        self.set_clock(T0 + 152 * DAY)
+        self.assertEqual(self.notify(), ([], ""), "once per user per expiry")
+        self.assertEqual(len(self.mails()), 1)
+
+        # A new password (as the daemon saves it) makes the user eligible again
+        # when that one nears its end.
+        t1 = T0 + 160 * DAY
+        self.sql("UPDATE users SET password_changed_at = ?", t1)
+        self.set_clock(t1 + 100 * DAY)
+        self.assertEqual(self.notify(), ([], ""))
+        self.set_clock(t1 + 179 * DAY)
+        sent, _ = self.notify()
+        self.assertEqual([(s["login"], s["days_left"], s["sent"]) for s in sent],
+                         [("123456.jjansen", 1, True)])
+        self.assertIn("verloopt over 1 dag, op ", self.mails()[-1][2])
+        self.assertEqual(len(self.mails()), 2)
+
+    def test_notify_expiring_in_english(self):
+        self.init()
+        self.mail_setup(language="en")
+        self.add_relation("123456")
+        self.set_clock(T0)
+        self.active_user()
+        self.need_test_clock()
+        self.set_clock(T0 + 151 * DAY)
+        self.notify()
+        (_, headers, body), = self.mails()
+        self.assertEqual(headers["Subject"], "Your sftpdrop password expires on 2026-06-30")
+        self.assertIn("Your password for sftpdrop expires in 29 days, on 2026-06-30.", body)
+
+    def test_notify_expiring_failure_is_not_recorded_and_exits_1(self):
+        self.init()
+        script = self.mail_setup(status=1)
+        self.add_relation("123456")
+        self.set_clock(T0)
+        self.active_user()
+        self.active_user(username="piet", email="piet@example.nl", name="Piet")
+        self.need_test_clock()
+        self.set_clock(T0 + 151 * DAY)
+        sent, err = self.notify(status=1)
+        self.assertEqual([(s["login"], s["sent"], s["result"]) for s in sent],
+                         [("123456.jjansen", False, "failed"), ("123456.piet", False, "failed")],
+                         "a failure does not stop the others")
+        self.assertIn("exited with status 1", sent[0]["error"])
+        self.assertIn("123456.jjansen: warning failed", err)
+        self.assertEqual(len(self.mails()), 2)
+        self.assertEqual(self.user_row(cols="u.expiry_notified_for")[0], 0)
+        self.assertEqual([r[4] for r in self.audit_rows("expiry_notified")], ["fail", "fail"])
+        with open(script, "r+", encoding="utf-8") as f:
+            text = f.read().replace("exit 1", "exit 0")
+            f.seek(0)
+            f.write(text)
+            f.truncate()
+        sent, _ = self.notify()
+        self.assertEqual([s["sent"] for s in sent], [True, True], "sent at the next run")
+
+    def test_notify_expiring_with_a_missing_program_exits_1(self):
+        self.init()
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write(f"sendmail_command = {self.tmp}/no-such-sendmail -t\n")
+        self.add_relation("1")
+        self.set_clock(T0)
+        self.active_user("1", "anna")
+        self.need_test_clock("1", "anna")
+        self.set_clock(T0 + 151 * DAY)
+        sent, err = self.notify(status=1)
+        self.assertIn("cannot run", sent[0]["error"])
+        self.assertIn("No such file", err)
+
+    def test_notify_expiring_leaves_out_accounts_it_must_not_warn(self):
+        self.init()
+        self.mail_setup()
+        self.add_relation("123456")
+        self.add_relation("7")
+        self.set_clock(T0)
+        self.active_user()
+        self.need_test_clock()
+        self.active_user(username="batch")
+        self.active_user(username="off")
+        self.active_user(username="fresh")
+        self.active_user(username="nomail")
+        self.active_user(username="evil")
+        self.active_user("7", "other")
+        self.sql("UPDATE users SET batch = 1 WHERE username = 'batch'")
+        self.sql("UPDATE users SET disabled = 1 WHERE username = 'off'")
+        self.sql("UPDATE users SET must_change = 1 WHERE username = 'fresh'")
+        self.sql("UPDATE users SET email = '' WHERE username = 'nomail'")
+        self.sql("UPDATE users SET email = 'x@example.org\nBcc: victim@example.org'"
+                 " WHERE username = 'evil'")
+        self.sql("UPDATE relations SET disabled = 1 WHERE number = '7'")
+        self.set_clock(T0 + 151 * DAY)
+        sent, err = self.notify()
+        got = {s["login"]: (s["sent"], s["result"]) for s in sent}
+        self.assertEqual(got, {"123456.jjansen": (True, "sent"),
+                               "123456.nomail": (False, "skipped"),
+                               "123456.evil": (False, "skipped")})
+        self.assertIn("123456.nomail: not warned: no e-mail address", err)
+        self.assertEqual([m[1]["To"] for m in self.mails()], ["jan@example.nl"])
+        self.assertNotIn("victim", open(self.mail_log, encoding="utf-8").read())
+
+    def test_notify_expiring_refuses_a_header_breaking_mail_from(self):
+        self.init()
+        with open(self.conf, "a", encoding="utf-8") as f:
+            f.write("mail_from = sftpdrop@example.org\u00e9\n")
+        self.fails(1, "-c", self.conf, "notify-expiring", message="mail_from")
+
+    # ---- systemd ----
+
+    def test_systemd_units_run_notify_expiring_daily(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(root, "systemd", "sftpdrop-notify.service"),
+                  encoding="utf-8") as f:
+            service = f.read()
+        with open(os.path.join(root, "systemd", "sftpdrop-notify.timer"),
+                  encoding="utf-8") as f:
+            timer = f.read()
+        self.assertRegex(service, r"(?m)^Type=oneshot$")
+        self.assertRegex(service, r"(?m)^ExecStart=\S*sftpdrop-admin .*notify-expiring$")
+        self.assertRegex(timer, r"(?m)^OnCalendar=daily$")
+        self.assertRegex(timer, r"(?m)^Persistent=true$")
 
     # ---- uploads ----
 
