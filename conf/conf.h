@@ -57,6 +57,11 @@ struct conf {
 
 	int64_t ingest_settle_ms;
 	char *ingest_skip_patterns; /* comma-separated fnmatch globs */
+	int64_t partial_retention;   /* seconds an interrupted upload is kept for resume */
+	int64_t upload_retention;    /* seconds an ingested file stays visible; 0: always */
+	int64_t receipt_retention;   /* seconds a receipt stays in /.receipts; 0: always */
+	char *ingest_hook;           /* program run per ingested upload; "": none */
+	int64_t ingest_hook_timeout; /* seconds before a hook run is killed */
 	bool debug;
 };
 
