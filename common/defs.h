@@ -22,4 +22,14 @@
 #define SD_TOTP_STEP 30
 #define SD_TOTP_SECRET_LEN 20 /* 160 bits, RFC 4226 recommendation */
 
+/* Every name that starts with this belongs to the service: refused as a
+ * client name, hidden from listings, never ingested. SD_STAGING_PREFIX and
+ * SD_RECEIPTS_DIR start with it. */
+#define SD_RESERVED_PREFIX ".sftpdrop-"
+
+/* A relation's receipts, written by sftpdrop-ingest into its upload
+ * directory, and the read-only path under which its clients see them. */
+#define SD_RECEIPTS_DIR ".sftpdrop-receipts"
+#define SD_RECEIPTS_VIRTUAL ".receipts"
+
 #endif
