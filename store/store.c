@@ -81,6 +81,29 @@ static const char *const migrations[] = {
 	" failures INTEGER NOT NULL,"
 	" window_start INTEGER NOT NULL,"
 	" banned_until INTEGER NOT NULL);",
+	/* 3: an upload's whole life: source, the identity ingest saw (birth
+	 * time), receipt, hook, retention (docs/ingest.md). */
+	"ALTER TABLE uploads ADD COLUMN src TEXT;"
+	"ALTER TABLE uploads ADD COLUMN btime INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN claimed_at INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN cur_name TEXT;"
+	"ALTER TABLE uploads ADD COLUMN receipt_at INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN receipt_name TEXT;"
+	"ALTER TABLE uploads ADD COLUMN hook_state TEXT;"
+	"ALTER TABLE uploads ADD COLUMN hook_attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE uploads ADD COLUMN hook_at INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN hook_error TEXT;"
+	"ALTER TABLE uploads ADD COLUMN removed_at INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN receipt_removed_at INTEGER;"
+	"ALTER TABLE uploads ADD COLUMN vanished_at INTEGER;"
+	"CREATE INDEX uploads_unfinished ON uploads(id) WHERE ingested_at IS NULL;"
+	"CREATE INDEX uploads_noreceipt ON uploads(id)"
+	" WHERE ingested_at IS NOT NULL AND receipt_at IS NULL;"
+	"CREATE INDEX uploads_hook ON uploads(id) WHERE hook_state = 'pending';"
+	"CREATE INDEX uploads_visible ON uploads(ingested_at)"
+	" WHERE ingested_at IS NOT NULL AND removed_at IS NULL;"
+	"CREATE INDEX uploads_receipted ON uploads(ingested_at)"
+	" WHERE receipt_at IS NOT NULL AND receipt_removed_at IS NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1077,5 +1100,448 @@ int store_upload_list(struct store *s, const char *relation, store_upload_cb cb,
 	sqlite3_finalize(st);
 out:
 	free(u);
+	return r < 0 ? r : 0;
+}
+
+/* ---- receipts / partials ---- */
+
+/* Run body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on failure). */
+static int in_transaction(struct store *s, int (*body)(struct store *s, void *ud), void *ud)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = body(s, ud);
+	if (r >= 0) {
+		int c = exec(s, "COMMIT");
+
+		if (c < 0)
+			r = c;
+	}
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+int store_upload_received_from(struct store *s, const char *relation, const char *username,
+			       const char *src, const char *name, uint64_t size, uint64_t dev,
+			       uint64_t ino, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"INSERT INTO uploads(relation, username, src, name, size, dev, ino,"
+			" received_at) VALUES (?,?,?,?,?,?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	bind_text(st, 2, username);
+	bind_text(st, 3, src);
+	bind_text(st, 4, name);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)ino);
+	sqlite3_bind_int64(st, 8, now);
+	return step_done(st);
+}
+
+struct claim_args {
+	const char *relation, *name;
+	uint64_t size, dev, ino;
+	int64_t btime, now;
+	int64_t id;
+	bool already;
+};
+
+/* Run an UPDATE of one row by id with the claim's values bound by name. */
+static int claim_update(struct store *s, const char *sql, const struct claim_args *a,
+			int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":id"), id);
+	if (sqlite3_bind_parameter_index(st, ":btime"))
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":btime"), a->btime);
+	if (sqlite3_bind_parameter_index(st, ":now"))
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":now"), a->now);
+	if (sqlite3_bind_parameter_index(st, ":name"))
+		bind_text(st, sqlite3_bind_parameter_index(st, ":name"), a->name);
+	if (sqlite3_bind_parameter_index(st, ":size"))
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":size"),
+				   (sqlite3_int64)a->size);
+	return step_done(st);
+}
+
+static int claim_file_body(struct store *s, void *ud)
+{
+	struct claim_args *a = ud;
+	sqlite3_stmt *st = NULL;
+	int64_t found = 0, row_btime = 0;
+	bool done = false, claimed = false;
+	int rc;
+	int r;
+
+	r = prepare(s,
+		    "SELECT id, ingested_at IS NOT NULL, btime FROM uploads"
+		    " WHERE relation = ? AND dev = ? AND ino = ? ORDER BY id DESC LIMIT 1",
+		    &st);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, a->relation);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)a->dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->ino);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		found = sqlite3_column_int64(st, 0);
+		done = sqlite3_column_int(st, 1) != 0;
+		claimed = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		row_btime = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		r = map_rc(rc);
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return r;
+	a->already = false;
+	if (found && !claimed) {
+		/* The daemon's row, recorded before the file got its name (or
+		 * a row from before birth times were kept): this file. */
+		a->id = found;
+		a->already = done;
+		if (done)
+			return claim_update(s,
+					    "UPDATE uploads SET btime = :btime, cur_name = :name"
+					    " WHERE id = :id",
+					    a, found);
+		return claim_update(s,
+				    "UPDATE uploads SET btime = :btime, claimed_at = :now,"
+				    " name = :name, cur_name = :name, size = :size,"
+				    " vanished_at = NULL WHERE id = :id",
+				    a, found);
+	}
+	if (found && (row_btime == 0 || a->btime == 0 || row_btime == a->btime)) {
+		/* Seen before. Its name stays what it was at the first claim
+		 * (the spool name is made from it); only where it is now
+		 * changes. */
+		a->id = found;
+		a->already = done;
+		if (done)
+			return claim_update(s, "UPDATE uploads SET cur_name = :name WHERE id = :id",
+					    a, found);
+		return claim_update(s,
+				    "UPDATE uploads SET claimed_at = :now, cur_name = :name,"
+				    " vanished_at = NULL WHERE id = :id",
+				    a, found);
+	}
+	/* Unknown inode, or a new file on a reused inode that the daemon did
+	 * not report: an upload of its own, user unknown. */
+	r = prepare(s,
+		    "INSERT INTO uploads(relation, name, cur_name, size, dev, ino, received_at,"
+		    " btime, claimed_at) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+		    &st);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, a->relation);
+	bind_text(st, 2, a->name);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->size);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->dev);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)a->ino);
+	sqlite3_bind_int64(st, 6, a->now);
+	sqlite3_bind_int64(st, 7, a->btime);
+	r = step_done(st);
+	if (r == 0)
+		a->id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int store_upload_claim_file(struct store *s, const char *relation, const char *name,
+			    uint64_t size, uint64_t dev, uint64_t ino, int64_t btime, int64_t now,
+			    int64_t *id, bool *already)
+{
+	struct claim_args a = { .relation = relation, .name = name, .size = size, .dev = dev,
+				.ino = ino, .btime = btime, .now = now };
+	int r = in_transaction(s, claim_file_body, &a);
+
+	if (r < 0)
+		return r;
+	*id = a.id;
+	*already = a.already;
+	return 0;
+}
+
+struct record_args {
+	int64_t id;
+	const char *sha256, *spool_path, *detail, *event, *error;
+	uint64_t size;
+	int64_t now;
+	bool flag; /* record: a hook is due; hook result: it succeeded */
+};
+
+static int audit_of_upload(struct store *s, const struct record_args *a, const char *outcome)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"INSERT INTO audit(at, relation, username, src, event, outcome, detail)"
+			" SELECT ?, relation, username, src, ?, ?, ? FROM uploads WHERE id = ?",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, a->now);
+	bind_text(st, 2, a->event);
+	bind_text(st, 3, outcome);
+	bind_text(st, 4, a->detail);
+	sqlite3_bind_int64(st, 5, a->id);
+	return step_done(st);
+}
+
+static int record_body(struct store *s, void *ud)
+{
+	struct record_args *a = ud;
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"UPDATE uploads SET sha256 = ?, spool_path = ?, ingested_at = ?, size = ?,"
+			" hook_state = ?, vanished_at = NULL WHERE id = ? AND ingested_at IS NULL",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, a->sha256);
+	bind_text(st, 2, a->spool_path);
+	sqlite3_bind_int64(st, 3, a->now);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->size);
+	bind_text(st, 5, a->flag ? "pending" : NULL);
+	sqlite3_bind_int64(st, 6, a->id);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	if (r == 0)
+		r = audit_of_upload(s, a, "ok");
+	return r;
+}
+
+int store_upload_record(struct store *s, int64_t id, const char *sha256_hex, uint64_t size,
+			const char *spool_path, int64_t now, bool hook, const char *detail)
+{
+	struct record_args a = { .id = id, .sha256 = sha256_hex, .spool_path = spool_path,
+				 .size = size, .now = now, .flag = hook, .detail = detail,
+				 .event = "upload_ingested" };
+
+	return in_transaction(s, record_body, &a);
+}
+
+static int hook_body(struct store *s, void *ud)
+{
+	struct record_args *a = ud;
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"UPDATE uploads SET hook_attempts = hook_attempts + 1, hook_at = ?,"
+			" hook_state = CASE WHEN ? THEN 'done' ELSE hook_state END, hook_error = ?"
+			" WHERE id = ? AND hook_state = 'pending'",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, a->now);
+	sqlite3_bind_int(st, 2, a->flag);
+	bind_text(st, 3, a->error);
+	sqlite3_bind_int64(st, 4, a->id);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	if (r == 0)
+		r = audit_of_upload(s, a, a->flag ? "ok" : "failed");
+	return r;
+}
+
+int store_upload_hook_result(struct store *s, int64_t id, bool ok, const char *error,
+			     int64_t now, const char *detail)
+{
+	struct record_args a = { .id = id, .flag = ok, .error = ok ? NULL : error, .now = now,
+				 .detail = detail, .event = ok ? "hook_done" : "hook_failed" };
+
+	return in_transaction(s, hook_body, &a);
+}
+
+/* UPDATE uploads SET <column> = now WHERE id = id AND <column> IS NULL. */
+static int set_time(struct store *s, const char *sql, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(st);
+}
+
+int store_upload_receipt_written(struct store *s, int64_t id, const char *name, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"UPDATE uploads SET receipt_at = ?, receipt_name = ?"
+			" WHERE id = ? AND receipt_at IS NULL",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, name);
+	sqlite3_bind_int64(st, 3, id);
+	return step_done(st);
+}
+
+int store_upload_removed(struct store *s, int64_t id, int64_t now)
+{
+	return set_time(s, "UPDATE uploads SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+			id, now);
+}
+
+int store_upload_receipt_removed(struct store *s, int64_t id, int64_t now)
+{
+	return set_time(s,
+			"UPDATE uploads SET receipt_removed_at = ?"
+			" WHERE id = ? AND receipt_removed_at IS NULL",
+			id, now);
+}
+
+int store_upload_mark_vanished(struct store *s, int64_t before, int64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"UPDATE uploads SET vanished_at = ? WHERE ingested_at IS NULL"
+			" AND vanished_at IS NULL AND COALESCE(claimed_at, received_at) < ?",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, before);
+	r = step_done(st);
+	return r < 0 ? r : sqlite3_changes(s->db);
+}
+
+int store_upload_todo(struct store *s, enum store_todo what, int64_t before, int64_t after_id,
+		      int64_t *ids, size_t max)
+{
+	static const char *const where[] = {
+		[STORE_TODO_UNRECORDED] = "ingested_at IS NULL AND btime IS NOT NULL",
+		[STORE_TODO_RECEIPT] = "ingested_at IS NOT NULL AND receipt_at IS NULL",
+		[STORE_TODO_HOOK] = "hook_state = 'pending'",
+		[STORE_TODO_EXPIRE_FILE] = "ingested_at IS NOT NULL AND removed_at IS NULL"
+					   " AND ingested_at <= ?2",
+		[STORE_TODO_EXPIRE_RECEIPT] = "receipt_at IS NOT NULL AND receipt_removed_at IS NULL"
+					      " AND ingested_at <= ?2",
+	};
+	sqlite3_stmt *st = NULL;
+	char sql[256];
+	size_t n = 0;
+	int rc;
+	int r;
+
+	if ((unsigned)what >= sizeof(where) / sizeof(where[0]) || max > INT32_MAX)
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "SELECT id FROM uploads WHERE id > ?1 AND %s ORDER BY id LIMIT ?3",
+		 where[what]);
+	r = prepare(s, sql, &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+	return r < 0 ? r : (int)n;
+}
+
+#define RECEIPT_COLS \
+	"id, relation, username, src, name, cur_name, size, sha256, dev, ino, btime," \
+	" received_at, claimed_at, ingested_at, receipt_at, removed_at, receipt_removed_at," \
+	" vanished_at, spool_path, hook_state, hook_attempts, hook_at, hook_error, receipt_name"
+
+static void receipt_row(sqlite3_stmt *st, struct store_receipt *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->relation, sizeof(r->relation));
+	col_text(st, 2, r->username, sizeof(r->username));
+	col_text(st, 3, r->src, sizeof(r->src));
+	col_text(st, 4, r->name, sizeof(r->name));
+	col_text(st, 5, r->cur_name, sizeof(r->cur_name));
+	if (!r->cur_name[0])
+		memcpy(r->cur_name, r->name, sizeof(r->cur_name));
+	r->size = (uint64_t)sqlite3_column_int64(st, 6);
+	col_text(st, 7, r->sha256, sizeof(r->sha256));
+	r->dev = (uint64_t)sqlite3_column_int64(st, 8);
+	r->ino = (uint64_t)sqlite3_column_int64(st, 9);
+	r->btime = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 10);
+	r->received_at = sqlite3_column_int64(st, 11);
+	r->claimed_at = sqlite3_column_int64(st, 12);
+	r->ingested_at = sqlite3_column_int64(st, 13);
+	r->receipt_at = sqlite3_column_int64(st, 14);
+	r->removed_at = sqlite3_column_int64(st, 15);
+	r->receipt_removed_at = sqlite3_column_int64(st, 16);
+	r->vanished_at = sqlite3_column_int64(st, 17);
+	col_text(st, 18, r->spool_path, sizeof(r->spool_path));
+	col_text(st, 19, r->hook_state, sizeof(r->hook_state));
+	r->hook_attempts = (unsigned)sqlite3_column_int(st, 20);
+	r->hook_at = sqlite3_column_int64(st, 21);
+	col_text(st, 22, r->hook_error, sizeof(r->hook_error));
+	col_text(st, 23, r->receipt_name, sizeof(r->receipt_name));
+}
+
+int store_upload_get(struct store *s, int64_t id, struct store_receipt *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT " RECEIPT_COLS " FROM uploads WHERE id = ?", &st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		receipt_row(st, out);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_receipt_list(struct store *s, const char *relation, store_receipt_cb cb, void *ud)
+{
+	struct store_receipt *row = malloc(sizeof(*row));
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	if (!row)
+		return -ENOMEM;
+	r = prepare(s,
+		    "SELECT " RECEIPT_COLS " FROM uploads WHERE ?1 IS NULL OR relation = ?1"
+		    " ORDER BY id",
+		    &st);
+	if (r < 0)
+		goto out;
+	bind_text(st, 1, relation);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		receipt_row(st, row);
+		r = cb(row, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+out:
+	free(row);
 	return r < 0 ? r : 0;
 }

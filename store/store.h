@@ -189,4 +189,84 @@ typedef int (*store_upload_cb)(const struct store_upload *u, void *ud);
 /* Uploads in id order, optionally of one relation. */
 int store_upload_list(struct store *s, const char *relation, store_upload_cb cb, void *ud);
 
+/* ---- receipts / partials ---- */
+
+#define STORE_HOOK_ERROR_MAX 256
+
+/* Everything known about one upload: what the daemon received and what
+ * ingest made of it (docs/ingest.md has the states). Times are 0 when the
+ * step has not happened. */
+struct store_receipt {
+	int64_t id;
+	char relation[SD_RELATION_MAX + 1];
+	char username[SD_USERNAME_MAX + 1]; /* "" if not known */
+	char src[STORE_SRC_MAX];            /* source address; "" if not known */
+	char name[STORE_PATH_MAX];          /* as ingested (as published until then) */
+	char cur_name[STORE_PATH_MAX];      /* where ingest last saw it */
+	uint64_t size;
+	char sha256[65];                    /* "" until ingested */
+	uint64_t dev, ino;
+	int64_t btime;                      /* birth time (ns) at claim; -1 unclaimed, 0 unknown */
+	int64_t received_at, claimed_at, ingested_at, receipt_at;
+	int64_t removed_at;                 /* the published name removed (upload_retention) */
+	int64_t receipt_removed_at;         /* the receipt file removed (receipt_retention) */
+	int64_t vanished_at;                /* gone before it could be ingested */
+	char spool_path[STORE_PATH_MAX];
+	char hook_state[16];                /* "" no hook, "pending", "done" */
+	unsigned hook_attempts;
+	int64_t hook_at;                    /* last attempt */
+	char hook_error[STORE_HOOK_ERROR_MAX]; /* why the last attempt failed */
+	char receipt_name[256];             /* file name in the receipts directory */
+};
+
+/* The daemon is about to publish this file (called before its final name
+ * exists, so that ingest never sees a file the store does not know). */
+int store_upload_received_from(struct store *s, const char *relation, const char *username,
+			       const char *src, const char *name, uint64_t size, uint64_t dev,
+			       uint64_t ino, int64_t now);
+/* Ingest claims the file it found at name with identity (dev, ino, btime;
+ * btime 0 if the file system has none). The newest row for the inode
+ * decides: a row nobody claimed yet is the daemon's record of this file; a
+ * claimed row with the same birth time is this file again (*already if it
+ * was ingested); otherwise the inode was reused by an upload of its own and
+ * gets a new row (user unknown). *id: the row to finish. */
+int store_upload_claim_file(struct store *s, const char *relation, const char *name,
+			    uint64_t size, uint64_t dev, uint64_t ino, int64_t btime, int64_t now,
+			    int64_t *id, bool *already);
+/* The upload is in the spool: record hash, size and spool path, mark a hook
+ * as due (hook), and write the audit row "upload_ingested" with detail, in
+ * one transaction. -ENOENT if it was recorded already. */
+int store_upload_record(struct store *s, int64_t id, const char *sha256_hex, uint64_t size,
+			const char *spool_path, int64_t now, bool hook, const char *detail);
+/* One hook run ended: count it; ok ends the hook's life ("done"), else
+ * error is kept and it stays "pending". Audit row hook_done or hook_failed
+ * with detail. -ENOENT if no hook is pending for id. */
+int store_upload_hook_result(struct store *s, int64_t id, bool ok, const char *error,
+			     int64_t now, const char *detail);
+/* The receipt file name of upload id is written. */
+int store_upload_receipt_written(struct store *s, int64_t id, const char *name, int64_t now);
+int store_upload_removed(struct store *s, int64_t id, int64_t now);
+int store_upload_receipt_removed(struct store *s, int64_t id, int64_t now);
+/* Rows never ingested whose last sign of life (claim, else receipt by the
+ * daemon) is older than before: the file is gone. Display only: a vanished
+ * row is still claimed if the file turns up. Count of rows marked. */
+int store_upload_mark_vanished(struct store *s, int64_t before, int64_t now);
+
+/* Work lists for ingest's recovery and maintenance. */
+enum store_todo {
+	STORE_TODO_UNRECORDED,     /* claimed, not recorded: maybe in the spool already */
+	STORE_TODO_RECEIPT,        /* recorded, receipt file not written */
+	STORE_TODO_HOOK,           /* hook pending */
+	STORE_TODO_EXPIRE_FILE,    /* ingested at or before `before`, name not removed */
+	STORE_TODO_EXPIRE_RECEIPT, /* ingested at or before `before`, receipt not removed */
+};
+/* Ids of up to max rows with id > after_id in id order. Count or -errno. */
+int store_upload_todo(struct store *s, enum store_todo what, int64_t before, int64_t after_id,
+		      int64_t *ids, size_t max);
+/* One row. -ENOENT if there is none. */
+int store_upload_get(struct store *s, int64_t id, struct store_receipt *out);
+typedef int (*store_receipt_cb)(const struct store_receipt *r, void *ud);
+/* All rows in id order, optionally of one relation. */
+int store_receipt_list(struct store *s, const char *relation, store_receipt_cb cb, void *ud);
+
 #endif

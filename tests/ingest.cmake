@@ -10,3 +10,7 @@ set_tests_properties(ingest_watch PROPERTIES
   LABELS integration
   TIMEOUT 180
   ENVIRONMENT "SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>")
+
+# The store's side of an upload's life (claim, record + audit, hooks, work
+# lists), on an in-memory database.
+sftpdrop_unit_test(test_store_uploads SOURCES unit/test_store_uploads.c LIBS store)
