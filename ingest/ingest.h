@@ -5,6 +5,7 @@
 #ifndef SFTPDROP_INGEST_H
 #define SFTPDROP_INGEST_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,8 @@
 
 struct conf;
 struct store;
+struct store_receipt;
+struct ingest_hooks;
 
 /* ---- clock.c: the one source of "now" (a test can inject its own) ---- */
 
@@ -53,10 +56,14 @@ int ingest_path_split(const char *rel, char relation[SD_RELATION_MAX + 1],
 unsigned ingest_path_depth(const char *rel);
 /* The last component of path (path itself when it has no '/'). */
 const char *ingest_basename(const char *path);
-/* Never ingested: the daemon's staging files, names matching one of the
- * comma-separated globs in patterns (client temp names such as *.filepart),
- * and the empty, "." and ".." names. */
+/* Never ingested: the service's own names (SD_RESERVED_PREFIX: staging
+ * files, receipts), names matching one of the comma-separated globs in
+ * patterns (client temp names such as *.filepart), and the empty, "." and
+ * ".." names. */
 bool ingest_name_skipped(const char *patterns, const char *basename);
+/* A name of the service's own (SD_RESERVED_PREFIX): never ingested, and a
+ * directory of that name (the receipts) is neither watched nor scanned. */
+bool ingest_name_reserved(const char *basename);
 /* Spool file name "<id>-<basename of name>", cut at a UTF-8 character
  * boundary to INGEST_NAME_MAX bytes (the id keeps it unique). Length or
  * -ENAMETOOLONG when out is too small. */
@@ -107,6 +114,8 @@ int ingest_queue_pop_due(struct ingest_queue *q, int64_t now_ms, struct ingest_i
  * entry for the same key that arrived meanwhile. 0 or -ENOMEM. */
 int ingest_queue_requeue(struct ingest_queue *q, struct ingest_item *it, int64_t due_ms);
 void ingest_item_free(struct ingest_item *it);
+/* Set the failure count of the queued item for key. 0 or -ENOENT. */
+int ingest_queue_set_attempts(struct ingest_queue *q, const char *key, unsigned attempts);
 /* Delay before retry number attempts (>= 1). */
 int64_t ingest_retry_delay_ms(unsigned attempts);
 
@@ -184,6 +193,12 @@ struct ingest_spooled {
 int ingest_spool_put(int spool_fd, const char *spool_dir, const char *relation,
 		     int64_t id, const char *name, int src_fd, const struct stat *st,
 		     struct ingest_spooled *out, const char **why);
+/* The spool file of upload id if it is there already (a crash came between
+ * the hand-off and its record): hash it into out. 1 found, 0 not there (a
+ * leftover temporary copy is removed), -errno. */
+int ingest_spool_find(int spool_fd, const char *spool_dir, const char *relation,
+		      int64_t id, const char *name, struct ingest_spooled *out,
+		      uint64_t *size, const char **why);
 
 /* ---- process.c: one candidate, start to end ---- */
 
@@ -193,7 +208,13 @@ struct ingest_ctx {
 	int root_fd;           /* upload_root */
 	int spool_fd;          /* spool_dir */
 	const char *spool_dir; /* its path, without a trailing '/' */
+	struct ingest_hooks *hooks; /* NULL: no ingest_hook configured */
 };
+
+/* Birth time of the open file in nanoseconds (statx), 0 where the file
+ * system keeps none: with (dev, ino) it tells a file from a later one on a
+ * reused inode. */
+int64_t ingest_btime(int fd);
 
 enum ingest_outcome {
 	INGEST_DONE,    /* spooled and recorded now */
@@ -201,10 +222,73 @@ enum ingest_outcome {
 	INGEST_GONE,    /* nothing to ingest: vanished, not a regular file */
 };
 
-/* Process the candidate at rel (relative to upload_root). Logs
- * ingest_done itself. On failure *why names the step and the caller retries.
- * An ingest_outcome or -errno. */
+/* Process the candidate at rel (relative to upload_root): claim, spool,
+ * record, receipt, hook (docs/ingest.md). Logs ingest_done itself. On
+ * failure *why names the step and the caller retries. An ingest_outcome or
+ * -errno. */
 int ingest_process(const struct ingest_ctx *ctx, const char *rel, const char **why);
+/* The steps after the hand-off, for a recorded upload: its receipt, then
+ * its hook. Safe to repeat. */
+void ingest_after_record(const struct ingest_ctx *ctx, int64_t id);
+
+/* ---- receipt.c: the relation's read-only receipts ---- */
+
+/* Receipt file name "<id>-<basename of name>.json", cut at a UTF-8
+ * character boundary to INGEST_NAME_MAX bytes. Length or -ENAMETOOLONG. */
+int ingest_receipt_name(int64_t id, const char *name, char *out, size_t outsz);
+/* The receipt document of r (JSON, one member per line); *out is the
+ * caller's (free()). Strings are escaped; bytes that are not UTF-8 become
+ * U+FFFD. Length or -ENOMEM. */
+int ingest_receipt_json(const struct store_receipt *r, char **out);
+/* Write upload id's receipt into upload_root/<relation>/SD_RECEIPTS_DIR
+ * (temporary name, fsync, rename, fsync) and note it in the store. */
+int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **why);
+/* Remove r's receipt file (receipt_retention) and note it. */
+int ingest_receipt_remove(const struct ingest_ctx *ctx, const struct store_receipt *r,
+			  const char **why);
+
+/* ---- hook.c: ingest_hook runs, off the main path ---- */
+
+/* Hooks running at once; more wait in the queue. */
+#define INGEST_HOOK_MAX_RUNNING 4
+/* Output of a failed run kept for the log and the store. */
+#define INGEST_HOOK_OUTPUT_MAX 200
+
+/* A runner of program (absolute path), killing a run after timeout_ms.
+ * *out: the caller's, ingest_hooks_free(). */
+int ingest_hooks_new(const char *program, int64_t timeout_ms, struct ingest_hooks **out);
+/* Kills what still runs (its process group) and reaps it. NULL-safe. */
+void ingest_hooks_free(struct ingest_hooks *h);
+/* The hook of upload id is due at due_ms (attempts: failed runs so far).
+ * A second call for the same id moves its due time. 0 or -errno. */
+int ingest_hooks_add(struct ingest_hooks *h, int64_t id, unsigned attempts, int64_t due_ms);
+/* The fds to poll for the running hooks (at most max); count. */
+size_t ingest_hooks_pollfds(const struct ingest_hooks *h, struct pollfd *p, size_t max);
+/* Earliest start or timeout; false when there is nothing. */
+bool ingest_hooks_next(const struct ingest_hooks *h, int64_t *due_ms);
+/* Start due runs, collect output, finish runs that ended or timed out
+ * (the store hears each result; a failure comes back with back-off). */
+void ingest_hooks_work(struct ingest_hooks *h, struct store *st);
+/* argv and envp of a run for r (NULL-terminated, inside one allocation the
+ * caller frees with free(*argv)); for the unit tests too. 0 or -ENOMEM. */
+int ingest_hook_args(const char *program, const struct store_receipt *r, unsigned attempt,
+		     char ***argv, char ***envp);
+
+/* ---- maint.c: recovery at start, retention, interrupted uploads ---- */
+
+/* Rows claimed but not recorded whose spool file exists are recorded, and
+ * recorded rows without a receipt get one; at start and then with each
+ * maintenance round. */
+void ingest_recover(const struct ingest_ctx *ctx);
+/* Pending hooks from the store into the runner (at start). */
+void ingest_recover_hooks(const struct ingest_ctx *ctx, int64_t now_ms);
+/* Remove published files past upload_retention and receipts past
+ * receipt_retention (now: store time). */
+void ingest_expire(const struct ingest_ctx *ctx, int64_t now);
+/* Look at the staging file rel: in use, kept, or removed after
+ * partial_retention. 1: nothing more to do for it; 0: look again after
+ * *recheck_ms; -errno. */
+int ingest_partial_check(const struct ingest_ctx *ctx, const char *rel, int64_t *recheck_ms);
 
 /* ---- loop.c: the watcher's main loop ---- */
 

@@ -1,7 +1,10 @@
 /* The watcher's main loop: inotify events and the rescan feed the settle
  * queue, due candidates are processed, failures come back after a backoff.
- * One thread; every wait is a poll() on the inotify fd and the stop fd, with
- * the next deadline as its timeout. */
+ * Staging files go to a queue of their own (interrupted uploads, removed
+ * after partial_retention); hooks run beside; a maintenance round finishes
+ * what a crash left and applies the retention times. One thread; every wait
+ * is a poll() on the inotify fd, the stop fd and the running hooks, with the
+ * next deadline as its timeout. */
 #include "ingest.h"
 
 #include <errno.h>
@@ -15,7 +18,9 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fault.h"
 #include "log.h"
+#include "store.h"
 
 /* Work per round, so that events keep being read while a long rescan or a
  * full queue is worked off (the kernel queue holds 16384 events by default). */
@@ -25,6 +30,9 @@
 /* libinotifytools keeps a record of each deleted directory's watch until it
  * is restarted; restart it (and rescan) past this many. */
 #define LOOP_STALE_WATCH_MAX 10000
+/* Maintenance (recovery, receipts, retention) this often: a few indexed
+ * queries, cheap; retention times are seconds to days. */
+#define LOOP_MAINT_INTERVAL_MS 2000
 
 struct loop {
 	const struct conf *c;
@@ -32,7 +40,11 @@ struct loop {
 	char *root;  /* upload_root without a trailing '/' */
 	char *spool; /* spool_dir without a trailing '/' */
 	struct ingest_queue *q;
+	struct ingest_queue *partials; /* staging files to look at */
 	struct ingest_scan *scan;
+	int64_t next_maint_ms;
+	int64_t scan_started_wall; /* store time at the start of the full scan */
+	bool vanish_due;           /* a full scan ended: mark what it did not find */
 	bool full_scan;      /* a walk of the whole tree is under way */
 	bool rescan_wanted;  /* candidates were dropped: walk again when there is room */
 	bool full_logged;    /* the queue-full warning was given for this episode */
@@ -67,10 +79,17 @@ static void enqueue(struct loop *l, const char *rel)
 	const char *name;
 	int r;
 
-	if (ingest_path_split(rel, relation, &name) < 0 ||
-	    ingest_name_skipped(l->c->ingest_skip_patterns, ingest_basename(name)))
+	if (ingest_path_split(rel, relation, &name) < 0)
 		return;
 	ingest_now(&now);
+	if (!strncmp(ingest_basename(name), SD_STAGING_PREFIX, strlen(SD_STAGING_PREFIX))) {
+		/* An upload in progress or interrupted: never ingested, looked
+		 * at for partial_retention. A full queue only delays that. */
+		ingest_queue_touch(l->partials, rel, now.mono_ms + l->c->ingest_settle_ms);
+		return;
+	}
+	if (ingest_name_skipped(l->c->ingest_skip_patterns, ingest_basename(name)))
+		return;
 	r = ingest_queue_touch(l->q, rel, now.mono_ms + l->c->ingest_settle_ms);
 	if (r >= 0)
 		return;
@@ -97,6 +116,7 @@ static void start_full_scan(struct loop *l, const char *reason)
 	}
 	ingest_now(&now);
 	l->full_scan = true;
+	l->scan_started_wall = now.wall;
 	l->scan_dirs = 0;
 	l->scan_files = 0;
 	l->scan_started_ms = now.mono_ms;
@@ -126,6 +146,9 @@ static int scan_dir(const char *rel, void *ud)
 	}
 	if (depth > 0 && !under_relation(rel))
 		return 0;
+	/* The receipts directory and the like are the service's own. */
+	if (depth > 1 && ingest_name_reserved(ingest_basename(rel)))
+		return 0;
 	watch_dir(l, rel);
 	l->scan_dirs++;
 	return 1;
@@ -150,7 +173,8 @@ static void on_event(enum ingest_watch_kind kind, const char *rel, void *ud)
 		enqueue(l, rel);
 		break;
 	case INGEST_EV_DIR:
-		if (!under_relation(rel) || ingest_path_depth(rel) > INGEST_MAX_DEPTH)
+		if (!under_relation(rel) || ingest_path_depth(rel) > INGEST_MAX_DEPTH ||
+		    ingest_name_reserved(ingest_basename(rel)))
 			break;
 		/* Watch it now (or learn its new name after a rename), then list
 		 * it: files made before the watch was in place are found so. */
@@ -205,6 +229,54 @@ static void process_due(struct loop *l)
 	}
 }
 
+static void check_partials(struct loop *l)
+{
+	for (int i = 0; i < LOOP_ITEMS_PER_ROUND; i++) {
+		struct ingest_item *it = NULL;
+		struct ingest_time now;
+		int64_t recheck = 0;
+		int r;
+
+		ingest_now(&now);
+		if (ingest_queue_pop_due(l->partials, now.mono_ms, &it) != 1)
+			return;
+		r = ingest_partial_check(&l->ctx, it->key, &recheck);
+		if (r == 1) {
+			ingest_item_free(it);
+			continue;
+		}
+		if (r < 0) {
+			it->attempts++;
+			recheck = ingest_retry_delay_ms(it->attempts);
+			log_event(LOG_WARNING, "ingest_error", "path=%s reason=partial error=%s"
+				  " retry_ms=%lld", log_q(it->key), strerror(-r), (long long)recheck);
+		}
+		ingest_now(&now);
+		ingest_queue_requeue(l->partials, it, now.mono_ms + recheck);
+	}
+}
+
+/* Recovery, receipts, retention; and after a full scan, the rows whose
+ * file it did not find (display only: they are claimed if it turns up). */
+static void maintain(struct loop *l)
+{
+	struct ingest_time now;
+
+	ingest_now(&now);
+	if (l->vanish_due && ingest_queue_len(l->q) == 0) {
+		int n = store_upload_mark_vanished(l->ctx.store, l->scan_started_wall, now.wall);
+
+		l->vanish_due = false;
+		if (n > 0)
+			log_event(LOG_NOTICE, "ingest_vanished", "count=%d", n);
+	}
+	if (now.mono_ms < l->next_maint_ms)
+		return;
+	l->next_maint_ms = now.mono_ms + LOOP_MAINT_INTERVAL_MS;
+	ingest_recover(&l->ctx);
+	ingest_expire(&l->ctx, now.wall);
+}
+
 static bool scan_has_room(const struct loop *l)
 {
 	return ingest_queue_len(l->q) + LOOP_SCAN_PER_ROUND <= INGEST_QUEUE_MAX;
@@ -231,6 +303,7 @@ static void advance_scan(struct loop *l)
 			  l->scan_dirs, l->scan_files,
 			  (long long)(now.mono_ms - l->scan_started_ms));
 		l->full_scan = false;
+		l->vanish_due = !l->rescan_wanted;
 	}
 	if (l->rescan_wanted && ingest_queue_len(l->q) < INGEST_QUEUE_MAX / 2) {
 		l->rescan_wanted = false;
@@ -242,12 +315,16 @@ static void advance_scan(struct loop *l)
 static int poll_timeout(const struct loop *l, bool more_events)
 {
 	struct ingest_time now;
-	int64_t due;
+	int64_t due = l->next_maint_ms, d;
 
 	if (more_events || (ingest_scan_active(l->scan) && scan_has_room(l)))
 		return 0;
-	if (!ingest_queue_next_due(l->q, &due))
-		return -1;
+	if (ingest_queue_next_due(l->q, &d) && d < due)
+		due = d;
+	if (ingest_queue_next_due(l->partials, &d) && d < due)
+		due = d;
+	if (l->ctx.hooks && ingest_hooks_next(l->ctx.hooks, &d) && d < due)
+		due = d;
 	ingest_now(&now);
 	if (due <= now.mono_ms)
 		return 0;
@@ -302,6 +379,7 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 
 	l.ctx.conf = c;
 	l.ctx.store = st;
+	l.ctx.hooks = NULL;
 	l.ctx.root_fd = -1;
 	l.ctx.spool_fd = -1;
 	l.root = strip_slashes(c->upload_root);
@@ -317,7 +395,11 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 		goto out;
 	r = ingest_queue_new(INGEST_QUEUE_MAX, &l.q);
 	if (r == 0)
+		r = ingest_queue_new(INGEST_QUEUE_MAX, &l.partials);
+	if (r == 0)
 		r = ingest_scan_new(l.ctx.root_fd, &l.scan);
+	if (r == 0 && c->ingest_hook[0])
+		r = ingest_hooks_new(c->ingest_hook, c->ingest_hook_timeout * 1000, &l.ctx.hooks);
 	if (r < 0) {
 		log_event(LOG_ERR, "ingest_fatal", "reason=setup error=%s", strerror(-r));
 		goto out;
@@ -328,12 +410,26 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 		log_event(LOG_ERR, "ingest_fatal", "reason=inotify error=%s", strerror(-r));
 		goto out;
 	}
-	log_event(LOG_INFO, "ingest_start", "root=%s spool=%s settle_ms=%lld", log_q(l.root),
-		  log_q(l.spool), (long long)c->ingest_settle_ms);
+	log_event(LOG_INFO, "ingest_start", "root=%s spool=%s settle_ms=%lld hook=%s",
+		  log_q(l.root), log_q(l.spool), (long long)c->ingest_settle_ms,
+		  c->ingest_hook[0] ? log_q(c->ingest_hook) : "none");
+	if (fault_enabled())
+		log_event(LOG_WARNING, "test_fault", "armed=%s", log_q(getenv("SFTPDROP_TEST_FAULT")));
+	/* Finish what a crash left before looking for new work. */
+	ingest_recover(&l.ctx);
+	{
+		struct ingest_time now;
+
+		ingest_now(&now);
+		ingest_recover_hooks(&l.ctx, now.mono_ms);
+		l.next_maint_ms = now.mono_ms + LOOP_MAINT_INTERVAL_MS;
+	}
 	start_full_scan(&l, "startup");
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = wfd, .events = POLLIN },
-					 { .fd = stop_fd, .events = POLLIN } };
+		struct pollfd pfd[2 + 2 * INGEST_HOOK_MAX_RUNNING] = {
+			{ .fd = wfd, .events = POLLIN }, { .fd = stop_fd, .events = POLLIN }
+		};
+		nfds_t npfd = 2;
 
 		r = ingest_watch_read(LOOP_EVENTS_PER_ROUND, on_event, &l);
 		if (r < 0) {
@@ -356,8 +452,14 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 			start_full_scan(&l, "watch_reset");
 		}
 		process_due(&l);
+		check_partials(&l);
 		advance_scan(&l);
-		if (poll(pfd, 2, poll_timeout(&l, more_events)) < 0 && errno != EINTR) {
+		maintain(&l);
+		if (l.ctx.hooks) {
+			ingest_hooks_work(l.ctx.hooks, st);
+			npfd += ingest_hooks_pollfds(l.ctx.hooks, pfd + 2, 2 * INGEST_HOOK_MAX_RUNNING);
+		}
+		if (poll(pfd, npfd, poll_timeout(&l, more_events)) < 0 && errno != EINTR) {
 			r = -errno;
 			log_event(LOG_ERR, "ingest_fatal", "reason=poll error=%s", strerror(-r));
 			goto out;
@@ -370,7 +472,9 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 	}
 out:
 	ingest_watch_close();
+	ingest_hooks_free(l.ctx.hooks);
 	ingest_scan_free(l.scan);
+	ingest_queue_free(l.partials);
 	ingest_queue_free(l.q);
 	if (l.ctx.spool_fd >= 0)
 		close(l.ctx.spool_fd);

@@ -92,13 +92,47 @@ const char *ingest_basename(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+bool ingest_name_reserved(const char *basename)
+{
+	return !strncmp(basename, SD_RESERVED_PREFIX, strlen(SD_RESERVED_PREFIX));
+}
+
 bool ingest_name_skipped(const char *patterns, const char *basename)
 {
 	if (basename[0] == '\0' || !strcmp(basename, ".") || !strcmp(basename, ".."))
 		return true;
-	if (!strncmp(basename, SD_STAGING_PREFIX, strlen(SD_STAGING_PREFIX)))
+	if (ingest_name_reserved(basename))
 		return true;
 	return conf_name_matches(patterns, basename);
+}
+
+int ingest_receipt_name(int64_t id, const char *name, char *out, size_t outsz)
+{
+	static const char ext[] = ".json";
+	char base[INGEST_NAME_MAX + 1];
+	int n;
+
+	/* The spool rule with room kept for the extension. */
+	n = ingest_spool_name(id, name, base, INGEST_NAME_MAX + 1 - (sizeof(ext) - 1));
+	if (n < 0) {
+		/* Too small only when cut: cut it the same way, shorter. */
+		char full[INGEST_NAME_MAX + 1];
+		size_t keep = INGEST_NAME_MAX - (sizeof(ext) - 1);
+
+		n = ingest_spool_name(id, name, full, sizeof(full));
+		if (n < 0)
+			return n;
+		while (keep > 0 && ((unsigned char)full[keep] & 0xc0) == 0x80)
+			keep--;
+		memcpy(base, full, keep);
+		base[keep] = '\0';
+		n = (int)keep;
+	}
+	if ((size_t)n + sizeof(ext) > outsz)
+		return -ENAMETOOLONG;
+	memcpy(out, base, (size_t)n);
+	memcpy(out + n, ext, sizeof(ext));
+	return n + (int)sizeof(ext) - 1;
 }
 
 int ingest_spool_name(int64_t id, const char *name, char *out, size_t outsz)

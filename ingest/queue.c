@@ -285,3 +285,13 @@ int64_t ingest_retry_delay_ms(unsigned attempts)
 		d *= 2;
 	return d < INGEST_RETRY_MAX_MS ? d : INGEST_RETRY_MAX_MS;
 }
+
+int ingest_queue_set_attempts(struct ingest_queue *q, const char *key, unsigned attempts)
+{
+	struct ingest_item *it = find(q, key, hash_key(key));
+
+	if (!it)
+		return -ENOENT;
+	it->attempts = attempts;
+	return 0;
+}

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fault.h"
+
 /* Bytes per copy_file_range() or read()/write() round. */
 #define SPOOL_COPY_CHUNK (1 << 20)
 /* A spool relation directory: the back office reads it, nobody else. */
@@ -204,6 +206,7 @@ static int copy_into(int dfd, const char *target, const char *tmp, int src_fd,
 		goto fail;
 	}
 	tfd = -1;
+	fault_point("spool_before_rename");
 	if (renameat(dfd, tmp, dfd, target) < 0) {
 		r = -errno;
 		*why = "rename";
@@ -291,6 +294,65 @@ int ingest_spool_put(int spool_fd, const char *spool_dir, const char *relation,
 	out->copied = copy;
 	r = 0;
 out:
+	close(dfd);
+	return r;
+}
+
+int ingest_spool_find(int spool_fd, const char *spool_dir, const char *relation,
+		      int64_t id, const char *name, struct ingest_spooled *out,
+		      uint64_t *size, const char **why)
+{
+	char target[INGEST_NAME_MAX + 1], tmp[64];
+	uint8_t sha[UTIL_SHA256_LEN];
+	struct stat st;
+	int dfd, fd = -1;
+	int r;
+
+	*why = "spool_name";
+	r = ingest_spool_name(id, name, target, sizeof(target));
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), ".ingest-tmp.%" PRId64, id);
+	dfd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		*why = "open_spool_dir";
+		return errno == ENOENT ? 0 : -errno;
+	}
+	fd = openat(dfd, target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+		*why = "open_spool_file";
+		/* Only a copy that never got its name: nobody else uses it. */
+		if (r == 0 && unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT) {
+			r = -errno;
+			*why = "unlink_tmp";
+		}
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -EIO;
+		*why = "fstat_spool_file";
+		goto out;
+	}
+	/* Its final name says it is complete: a link to the published file or
+	 * a copy renamed only after it was verified. */
+	r = util_sha256_fd(fd, sha, size);
+	if (r < 0) {
+		*why = "hash";
+		goto out;
+	}
+	r = snprintf(out->path, sizeof(out->path), "%s/%s/%s", spool_dir, relation, target);
+	if (r < 0 || (size_t)r >= sizeof(out->path)) {
+		r = -ENAMETOOLONG;
+		*why = "spool_path";
+		goto out;
+	}
+	util_hex(sha, UTIL_SHA256_LEN, out->sha256);
+	out->copied = st.st_nlink == 1;
+	r = 1;
+out:
+	if (fd >= 0)
+		close(fd);
 	close(dfd);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the ingest watcher's pure parts: where a path sits under the
  * upload root, which names are never ingested, spool file names, the settle
- * queue's deadlines and ordering, the retry backoff and the clock hook. */
+ * queue's deadlines and ordering, the retry backoff and the clock hook;
+ * receipt names and documents, hook arguments and staging names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #include "ingest.h"
+#include "staging.h"
+#include "store.h"
 
 #define DEFAULT_SKIP "*.filepart,*.part,*.tmp,~*"
 
@@ -435,6 +438,137 @@ static void the_clock_can_be_replaced_and_restored(void **state)
 	assert_true(t.wall > 1700000000);
 }
 
+/* ---- receipts, hook arguments, staging names (issue 5) ---- */
+
+static void reserved_names_are_never_ingested(void **state)
+{
+	(void)state;
+	assert_true(ingest_name_reserved(SD_RECEIPTS_DIR));
+	assert_true(ingest_name_reserved(".sftpdrop-tmp.1"));
+	assert_true(ingest_name_skipped(DEFAULT_SKIP, ".sftpdrop-expire.3"));
+	assert_false(ingest_name_reserved(".sftpdrop"));
+	assert_false(ingest_name_reserved(".receipts"));
+}
+
+static void receipt_name_is_spool_name_plus_json_cut_to_name_max(void **state)
+{
+	char out[INGEST_NAME_MAX + 1], name[400];
+	int n;
+
+	(void)state;
+	n = ingest_receipt_name(42, "dir/-rf $(x).csv", out, sizeof(out));
+	assert_string_equal(out, "42--rf $(x).csv.json");
+	assert_int_equal(n, (int)strlen(out));
+	/* 2-byte characters: the cut never splits one, ".json" always stays. */
+	for (size_t i = 0; i + 2 < sizeof(name); i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);
+	name[sizeof(name) - 2] = '\0';
+	n = ingest_receipt_name(7, name, out, sizeof(out));
+	assert_true(n > 0 && n <= INGEST_NAME_MAX);
+	assert_string_equal(out + n - 5, ".json");
+	assert_int_equal(((n - 5 - 2) % 2), 0);
+	assert_int_equal(ingest_receipt_name(7, "a", out, 8), -ENAMETOOLONG);
+}
+
+static struct store_receipt *sample_receipt(void)
+{
+	static struct store_receipt r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = 9;
+	snprintf(r.relation, sizeof(r.relation), "123456");
+	snprintf(r.username, sizeof(r.username), "j.jansen");
+	snprintf(r.src, sizeof(r.src), "192.0.2.7");
+	snprintf(r.name, sizeof(r.name), "a \"q\"\\b\x01\xff\xc3\xa9.txt");
+	r.size = 12;
+	snprintf(r.sha256, sizeof(r.sha256), "%064d", 0);
+	r.received_at = 1780308000;
+	r.ingested_at = 1780308001;
+	snprintf(r.spool_path, sizeof(r.spool_path), "/spool/123456/9-x");
+	snprintf(r.receipt_name, sizeof(r.receipt_name), "9-x.json");
+	return &r;
+}
+
+static void receipt_json_escapes_names_and_replaces_what_is_not_utf8(void **state)
+{
+	struct store_receipt *r = sample_receipt();
+	char *doc = NULL;
+	int n;
+
+	(void)state;
+	n = ingest_receipt_json(r, &doc);
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen(doc));
+	assert_non_null(strstr(doc, "\"receipt\": 1,\n"));
+	assert_non_null(strstr(doc, "\"id\": 9,\n"));
+	assert_non_null(strstr(doc, "\"name\": \"a \\\"q\\\"\\\\b\\u0001\\ufffd\xc3\xa9.txt\",\n"));
+	assert_non_null(strstr(doc, "\"received_at\": \"2026-06-01T10:00:00Z\",\n"));
+	assert_non_null(strstr(doc, "\"source\": \"192.0.2.7\"\n}\n"));
+	free(doc);
+	r->username[0] = '\0';
+	r->src[0] = '\0';
+	assert_true(ingest_receipt_json(r, &doc) > 0);
+	assert_non_null(strstr(doc, "\"user\": null,"));
+	assert_non_null(strstr(doc, "\"source\": null\n"));
+	free(doc);
+}
+
+static void hook_gets_the_receipt_as_key_value_arguments_and_environment(void **state)
+{
+	struct store_receipt *r = sample_receipt();
+	char **argv = NULL, **envp = NULL;
+	size_t n = 0;
+
+	(void)state;
+	snprintf(r->name, sizeof(r->name), "-rf $(touch x) *");
+	assert_int_equal(ingest_hook_args("/usr/local/bin/hook", r, 2, &argv, &envp), 0);
+	assert_string_equal(argv[0], "/usr/local/bin/hook");
+	for (n = 1; argv[n]; n++)
+		assert_true(argv[n][0] != '-'); /* no argument can pass for an option */
+	assert_int_equal(n, 13);
+	assert_string_equal(argv[1], "id=9");
+	assert_string_equal(argv[4], "name=-rf $(touch x) *");
+	assert_string_equal(argv[11], "receipt=/.receipts/9--rf $(touch x) *.json");
+	assert_string_equal(argv[12], "attempt=2");
+	assert_string_equal(envp[0], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	assert_string_equal(envp[4], "SFTPDROP_NAME=-rf $(touch x) *");
+	assert_string_equal(envp[7], "SFTPDROP_RECEIVED_AT=2026-06-01T10:00:00Z");
+	assert_null(envp[13]);
+	free(argv);
+}
+
+static void staging_names_carry_their_target_and_parse_back(void **state)
+{
+	uint8_t rnd[STAGING_RANDOM_LEN] = { 0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3 };
+	char out[STAGING_NAME_MAX], longname[300];
+	const char *target = NULL;
+	bool resume = false, cut = true;
+
+	(void)state;
+	assert_true(staging_name_resume("big file.bin", out) > 0);
+	assert_string_equal(out, SD_STAGING_PREFIX "resume.big file.bin");
+	assert_true(staging_name_parse(out, &target, &resume, &cut));
+	assert_string_equal(target, "big file.bin");
+	assert_true(resume);
+	assert_false(cut);
+	assert_true(staging_name_random("x.csv", rnd, out) > 0);
+	assert_string_equal(out, SD_STAGING_PREFIX "deadbeef00010203.x.csv");
+	assert_true(staging_name_parse(out, &target, &resume, &cut));
+	assert_string_equal(target, "x.csv");
+	assert_false(resume);
+	/* Too long for a resumable slot; a random name cuts the target. */
+	memset(longname, 'n', 250);
+	longname[250] = '\0';
+	assert_int_equal(staging_name_resume(longname, out), -ENAMETOOLONG);
+	assert_int_equal(staging_name_random(longname, rnd, out), STAGING_NAME_MAX - 1);
+	assert_true(staging_name_parse(out, &target, &resume, &cut));
+	assert_true(cut);
+	/* An older format: a staging name without a target. */
+	assert_true(staging_name_parse(SD_STAGING_PREFIX "0123", &target, &resume, &cut));
+	assert_string_equal(target, "");
+	assert_false(staging_name_parse("report.csv", &target, &resume, &cut));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +596,11 @@ int main(void)
 		cmocka_unit_test(freeing_a_queue_frees_what_is_still_queued),
 		cmocka_unit_test(retry_delay_doubles_up_to_a_bound),
 		cmocka_unit_test(the_clock_can_be_replaced_and_restored),
+		cmocka_unit_test(reserved_names_are_never_ingested),
+		cmocka_unit_test(receipt_name_is_spool_name_plus_json_cut_to_name_max),
+		cmocka_unit_test(receipt_json_escapes_names_and_replaces_what_is_not_utf8),
+		cmocka_unit_test(hook_gets_the_receipt_as_key_value_arguments_and_environment),
+		cmocka_unit_test(staging_names_carry_their_target_and_parse_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
