@@ -1134,8 +1134,13 @@ class AdminTest(unittest.TestCase):
         ups = self.js("uploads")
         self.assertEqual(len(ups), 2)
         a, b = ups
-        self.assertEqual(set(a), {"id", "relation", "user", "name", "size", "sha256",
-                                  "received_at", "ingested_at", "spool_path"})
+        self.assertEqual(set(a), {"id", "relation", "user", "source", "name", "current_name",
+                                  "size", "sha256", "state", "received_at", "ingested_at",
+                                  "spool_path", "receipt", "removed_at", "vanished_at",
+                                  "hook"})
+        self.assertEqual((a["state"], b["state"]), ("received", "ingested"))
+        self.assertIsNone(a["receipt"])
+        self.assertIsNone(a["hook"])
         self.assertEqual((a["relation"], a["user"], a["name"], a["size"]),
                          ("1", "anna", "in/a.csv", 5000000000))
         self.assertIsInstance(a["id"], int)
