@@ -25,8 +25,9 @@ sftpdrop demo instance: $conf
 Demo account (also in demo/demo-user.txt, shown once when created):
 $(cat "$top/demo/demo-user.txt")
 
-Log in with OpenSSH (password, then the code from your authenticator app or
-  oathtool --totp -b SECRET):
+Log in with OpenSSH: the one-time password, the activation code, then choose
+your own password and set up two-step verification (the key is shown; use an
+authenticator app or: oathtool --totp -b KEY):
     sftp -P $port 123456.demo@127.0.0.1
 Uploads land in demo/upload/123456/ and, once complete, in demo/spool/123456/;
 list them with:

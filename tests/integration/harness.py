@@ -202,7 +202,7 @@ class User:
     def __init__(self, inst, info):
         self.inst = inst
         self.login = info["login"]
-        self.username = self.login.split(".", 1)[1]
+        self.username = self.login.split(".", 1)[-1]
         self.password = info["one_time_password"]
         self.activation = info.get("activation_code")
         uri = info.get("totp_uri")
