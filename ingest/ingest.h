@@ -277,9 +277,9 @@ int ingest_hook_args(const char *program, const struct store_receipt *r, unsigne
 /* ---- maint.c: recovery at start, retention, interrupted uploads ---- */
 
 /* Rows claimed but not recorded whose spool file exists are recorded, and
- * recorded rows without a receipt get one; at start and then with each
- * maintenance round. */
-void ingest_recover(const struct ingest_ctx *ctx);
+ * recorded rows without a receipt get one: all of them at start (all), a
+ * batch per maintenance round after that. */
+void ingest_recover(const struct ingest_ctx *ctx, bool all);
 /* Pending hooks from the store into the runner (at start). */
 void ingest_recover_hooks(const struct ingest_ctx *ctx, int64_t now_ms);
 /* Remove published files past upload_retention and receipts past

@@ -273,7 +273,7 @@ static void maintain(struct loop *l)
 	if (now.mono_ms < l->next_maint_ms)
 		return;
 	l->next_maint_ms = now.mono_ms + LOOP_MAINT_INTERVAL_MS;
-	ingest_recover(&l->ctx);
+	ingest_recover(&l->ctx, false);
 	ingest_expire(&l->ctx, now.wall);
 }
 
@@ -416,7 +416,7 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 	if (fault_enabled())
 		log_event(LOG_WARNING, "test_fault", "armed=%s", log_q(getenv("SFTPDROP_TEST_FAULT")));
 	/* Finish what a crash left before looking for new work. */
-	ingest_recover(&l.ctx);
+	ingest_recover(&l.ctx, true);
 	{
 		struct ingest_time now;
 

@@ -21,9 +21,13 @@
 /* Rows looked at per kind and round, so that a big backlog never stalls
  * the main loop; the next round goes on. */
 #define MAINT_BATCH 64
-/* An interrupted upload that is being resumed is looked at again after
- * this (its writer's end also brings an inotify event). */
+/* An upload in progress is looked at again after this (or after
+ * partial_retention if that is shorter): its writer's end brings an inotify
+ * event, but that cannot make a queued check come sooner. */
 #define MAINT_PARTIAL_BUSY_MS (10 * 60 * 1000)
+/* After a failure (permissions, disk) a kind of work rests this long, so
+ * that the log gets one line a minute, not one per round. */
+#define MAINT_FAIL_PAUSE_S 60
 
 /* Record upload id from its spool file, if a crash came after the
  * hand-off and before the record. */
@@ -69,25 +73,48 @@ out:
 	free(row);
 }
 
-void ingest_recover(const struct ingest_ctx *ctx)
+/* One batch of a work list from *cursor on, wrapping around at its end. */
+static int next_batch(const struct ingest_ctx *ctx, enum store_todo what, int64_t *cursor,
+		      int64_t *ids)
 {
+	int n = store_upload_todo(ctx->store, what, 0, *cursor, ids, MAINT_BATCH);
+
+	if (n < 0)
+		return n;
+	*cursor = n == MAINT_BATCH ? ids[n - 1] : 0;
+	return n;
+}
+
+void ingest_recover(const struct ingest_ctx *ctx, bool all)
+{
+	static int64_t unrec_cursor, receipt_cursor, receipt_pause_until;
 	int64_t ids[MAINT_BATCH];
+	struct ingest_time now;
 	int n;
 
-	n = store_upload_todo(ctx->store, STORE_TODO_UNRECORDED, 0, 0, ids, MAINT_BATCH);
-	for (int i = 0; i < n; i++)
-		recover_unrecorded(ctx, ids[i]);
-	n = store_upload_todo(ctx->store, STORE_TODO_RECEIPT, 0, 0, ids, MAINT_BATCH);
-	for (int i = 0; i < n; i++) {
-		const char *why = "";
-		int r = ingest_receipt_write(ctx, ids[i], &why);
+	do {
+		n = next_batch(ctx, STORE_TODO_UNRECORDED, &unrec_cursor, ids);
+		for (int i = 0; i < n; i++)
+			recover_unrecorded(ctx, ids[i]);
+	} while (all && unrec_cursor != 0);
+	ingest_now(&now);
+	if (!all && now.mono_ms < receipt_pause_until)
+		return;
+	do {
+		n = next_batch(ctx, STORE_TODO_RECEIPT, &receipt_cursor, ids);
+		for (int i = 0; i < n; i++) {
+			const char *why = "";
+			int r = ingest_receipt_write(ctx, ids[i], &why);
 
-		if (r < 0) {
-			log_event(LOG_WARNING, "ingest_error", "id=%" PRId64 " reason=%s error=%s",
-				  ids[i], why, strerror(-r));
-			break; /* the next round tries again */
+			if (r < 0) {
+				log_event(LOG_WARNING, "ingest_error",
+					  "id=%" PRId64 " reason=%s error=%s retry_s=%d", ids[i],
+					  why, strerror(-r), MAINT_FAIL_PAUSE_S);
+				receipt_pause_until = now.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
+				return;
+			}
 		}
-	}
+	} while (all && receipt_cursor != 0);
 }
 
 void ingest_recover_hooks(const struct ingest_ctx *ctx, int64_t now_ms)
@@ -215,11 +242,17 @@ out:
 
 void ingest_expire(const struct ingest_ctx *ctx, int64_t now)
 {
+	static int64_t pause_until;
 	const struct conf *c = ctx->conf;
-	struct store_receipt *row = malloc(sizeof(*row));
+	struct store_receipt *row;
+	struct ingest_time t;
 	int64_t ids[MAINT_BATCH];
 	int n;
 
+	ingest_now(&t);
+	if (t.mono_ms < pause_until)
+		return;
+	row = malloc(sizeof(*row));
 	if (!row)
 		return;
 	n = c->upload_retention > 0
@@ -234,8 +267,9 @@ void ingest_expire(const struct ingest_ctx *ctx, int64_t now)
 			r = expire_file(ctx, row, &why);
 		if (r < 0) {
 			log_event(LOG_WARNING, "ingest_error",
-				  "id=%" PRId64 " reason=expire_%s error=%s", ids[i], why,
-				  strerror(-r));
+				  "id=%" PRId64 " reason=expire_%s error=%s retry_s=%d", ids[i], why,
+				  strerror(-r), MAINT_FAIL_PAUSE_S);
+			pause_until = t.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
 			break;
 		}
 		if (r == 1)
@@ -257,8 +291,9 @@ void ingest_expire(const struct ingest_ctx *ctx, int64_t now)
 			r = ingest_receipt_remove(ctx, row, &why);
 		if (r < 0) {
 			log_event(LOG_WARNING, "ingest_error",
-				  "id=%" PRId64 " reason=expire_%s error=%s", ids[i], why,
-				  strerror(-r));
+				  "id=%" PRId64 " reason=expire_%s error=%s retry_s=%d", ids[i], why,
+				  strerror(-r), MAINT_FAIL_PAUSE_S);
+			pause_until = t.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
 			break;
 		}
 	}
@@ -300,7 +335,9 @@ int ingest_partial_check(const struct ingest_ctx *ctx, const char *rel, int64_t 
 	 * nobody can start to resume this file. */
 	r = staging_lock(fd, false, false);
 	if (r == -EAGAIN) {
-		*recheck_ms = MAINT_PARTIAL_BUSY_MS;
+		*recheck_ms = ctx->conf->partial_retention * 1000 < MAINT_PARTIAL_BUSY_MS
+				      ? ctx->conf->partial_retention * 1000 + 1000
+				      : MAINT_PARTIAL_BUSY_MS;
 		r = 0;
 		goto out;
 	}

@@ -1431,7 +1431,8 @@ int store_upload_todo(struct store *s, enum store_todo what, int64_t before, int
 		      int64_t *ids, size_t max)
 {
 	static const char *const where[] = {
-		[STORE_TODO_UNRECORDED] = "ingested_at IS NULL AND btime IS NOT NULL",
+		[STORE_TODO_UNRECORDED] = "ingested_at IS NULL AND btime IS NOT NULL"
+					  " AND vanished_at IS NULL",
 		[STORE_TODO_RECEIPT] = "ingested_at IS NOT NULL AND receipt_at IS NULL",
 		[STORE_TODO_HOOK] = "hook_state = 'pending'",
 		[STORE_TODO_EXPIRE_FILE] = "ingested_at IS NOT NULL AND removed_at IS NULL"

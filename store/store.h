@@ -254,7 +254,7 @@ int store_upload_mark_vanished(struct store *s, int64_t before, int64_t now);
 
 /* Work lists for ingest's recovery and maintenance. */
 enum store_todo {
-	STORE_TODO_UNRECORDED,     /* claimed, not recorded: maybe in the spool already */
+	STORE_TODO_UNRECORDED,     /* claimed, not recorded, not vanished: maybe spooled */
 	STORE_TODO_RECEIPT,        /* recorded, receipt file not written */
 	STORE_TODO_HOOK,           /* hook pending */
 	STORE_TODO_EXPIRE_FILE,    /* ingested at or before `before`, name not removed */
