@@ -197,8 +197,10 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 	if (mon_get_str(req, &name, NULL) < 0 || mon_get_u64(req, &size) < 0 ||
 	    mon_get_u64(req, &dev) < 0 || mon_get_u64(req, &ino) < 0 || mon_get_end(req) < 0)
 		return -EBADMSG;
-	r = store_upload_received(m->store, m->login.relation, m->login.username, name, size,
-				  dev, ino, clock_now());
+	/* Asked before the final name exists (sftp_handlers.c: publish), so
+	 * that ingest never finds a published file the store does not know. */
+	r = store_upload_received_from(m->store, m->login.relation, m->login.username, m->src,
+				       name, size, dev, ino, clock_now());
 	if (r < 0)
 		log_event(LOG_ERR, "store_error", "op=upload_received name=%s err=%s",
 			  log_q(name), strerror(-r));

@@ -14,6 +14,10 @@ struct srv_sftp_limits {
 	uint32_t max_handles; /* open file + directory handles per session */
 	bool allow_download;  /* OPEN for read allowed */
 	bool sync_on_close;   /* fsync data + directory before CLOSE is answered */
+	/* Remove the staging file of an upload that was never cleanly closed
+	 * at once; by default it is kept for resume (sftpdrop-ingest removes
+	 * it after partial_retention). */
+	bool discard_partials;
 };
 
 struct srv_sftp_io {
@@ -23,8 +27,11 @@ struct srv_sftp_io {
 	ssize_t (*read)(void *ctx, void *buf, size_t len);
 	/* Write all len bytes to the client. 0 or -errno. */
 	int (*write)(void *ctx, const void *buf, size_t len);
-	/* A file was published (clean CLOSE renamed its staging file onto the
-	 * final name). path is relative to the root, without a leading '/'. */
+	/* A clean CLOSE is about to publish a file: called after its data is
+	 * on disk and before the staging file is renamed onto the final name,
+	 * so that the upload is on record before anyone can see the name. path
+	 * is relative to the root, without a leading '/'; dev and ino are the
+	 * file's, which the rename keeps. */
 	void (*published)(void *ctx, const char *path, uint64_t size, uint64_t dev,
 			  uint64_t ino);
 };

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "defs.h"
+#include "fault.h"
 #include "log.h"
+#include "staging.h"
 #include "util.h"
 
 /* Staging files are private to this session until published. */
@@ -24,8 +26,8 @@
 #define SFTP_PUBLISH_MODE 0640
 /* New directories: same reasoning as SFTP_PUBLISH_MODE. */
 #define SFTP_MKDIR_MODE 0750
-/* Staging name collisions need 128 equal random bits; a few tries make an
- * EEXIST loop impossible without making a real EEXIST loop forever. */
+/* Staging name collisions need 64 equal random bits for the same target; a
+ * few tries make an EEXIST loop impossible without looping forever. */
 #define SFTP_STAGING_TRIES 4
 /* READDIR batches: OpenSSH refuses replies above 256 KiB; these keep a
  * batch well under that and under any max_packet we accept. */
@@ -41,7 +43,63 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Check and normalise a client path into out (SRV_JAIL_PATH_MAX bytes). */
+/* ---- the receipts window ---------------------------------------------
+ * sftpdrop-ingest writes a relation's receipts into SD_RECEIPTS_DIR in its
+ * upload directory. Clients see that directory as /SD_RECEIPTS_VIRTUAL,
+ * read-only (the permission check in sftp_server.c refuses every change
+ * there and allows reading even when downloads are off); under its real
+ * name it is reserved like every SD_RESERVED_PREFIX name. */
+
+static bool in_receipts(const char *path)
+{
+	size_t n = strlen(SD_RECEIPTS_VIRTUAL);
+
+	return path[0] == '/' && strncmp(path + 1, SD_RECEIPTS_VIRTUAL, n) == 0 &&
+	       (path[1 + n] == '\0' || path[1 + n] == '/');
+}
+
+bool sftp_path_in_receipts(const struct srv_sftp_str *raw)
+{
+	char buf[SRV_JAIL_PATH_MAX];
+
+	if (!raw->p)
+		return false;
+	if (srv_jail_normalize((const char *)raw->p, raw->len, buf, sizeof(buf)) < 0)
+		return false;
+	return in_receipts(buf);
+}
+
+/* A normalised path in the window becomes its path on disk. 1 if it was in
+ * the window, 0 if not, -ENAMETOOLONG. */
+static int map_receipts(char *path)
+{
+	size_t vn = strlen(SD_RECEIPTS_VIRTUAL), dn = strlen(SD_RECEIPTS_DIR);
+	size_t len = strlen(path);
+
+	if (!in_receipts(path))
+		return 0;
+	if (len - vn + dn >= SRV_JAIL_PATH_MAX)
+		return -ENAMETOOLONG;
+	memmove(path + 1 + dn, path + 1 + vn, len - vn); /* with the NUL */
+	memcpy(path + 1, SD_RECEIPTS_DIR, dn);
+	return 1;
+}
+
+/* The reverse, for names shown to the client (REALPATH). */
+static void unmap_receipts(char *path)
+{
+	size_t vn = strlen(SD_RECEIPTS_VIRTUAL), dn = strlen(SD_RECEIPTS_DIR);
+
+	if (path[0] != '/' || strncmp(path + 1, SD_RECEIPTS_DIR, dn) != 0 ||
+	    (path[1 + dn] != '\0' && path[1 + dn] != '/'))
+		return;
+	memmove(path + 1 + vn, path + 1 + dn, strlen(path + 1 + dn) + 1);
+	memcpy(path + 1, SD_RECEIPTS_VIRTUAL, vn);
+}
+
+/* Check and normalise a client path into out (SRV_JAIL_PATH_MAX bytes);
+ * a path in the receipts window comes out as its path on disk. 1 if it is
+ * in the window, 0 if not, or -errno. */
 static int client_path(const struct srv_sftp_str *p, char *out)
 {
 	int r = srv_jail_clean(p->p, p->len, out, SRV_JAIL_PATH_MAX);
@@ -50,7 +108,7 @@ static int client_path(const struct srv_sftp_str *p, char *out)
 		return -SFTP_E_CTRLCHAR;
 	if (r == -EPERM)
 		return -SFTP_E_RESERVED;
-	return r < 0 ? r : 0;
+	return r < 0 ? r : map_receipts(out);
 }
 
 /* Parent directory fd for an operation on the last component of path. */
@@ -123,35 +181,122 @@ static int handle_fd(const struct sftp_handle *h)
 static bool hidden_name(const char *name)
 {
 	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
-	       strncmp(name, SD_STAGING_PREFIX, strlen(SD_STAGING_PREFIX)) == 0;
+	       strncmp(name, SD_RESERVED_PREFIX, strlen(SD_RESERVED_PREFIX)) == 0;
+}
+
+/* STAT of a name that is not there: an interrupted upload of it (its
+ * resumable staging file, while nobody writes it) answers instead, so that
+ * a client can see how much arrived and resume (docs/ingest.md). An upload
+ * still in progress stays invisible. 0 and *st, or -ENOENT. */
+static int partial_stat(int rootfd, const char *path, struct stat *st)
+{
+	char slot[SFTP_STAGING_NAME_MAX];
+	const char *name = NULL;
+	int pfd, fd = -1, r;
+
+	if (strcmp(path, "/") == 0)
+		return -ENOENT;
+	pfd = srv_jail_open_parent(rootfd, path, &name);
+	if (pfd < 0)
+		return -ENOENT;
+	r = staging_name_resume(name, slot);
+	if (r >= 0) {
+		fd = openat(pfd, slot, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+	}
+	if (r == 0 && (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || staging_locked(fd) != 0))
+		r = -ENOENT;
+	if (fd >= 0)
+		close(fd);
+	close(pfd);
+	return r == 0 ? 0 : -ENOENT;
 }
 
 /* ---- OPEN ------------------------------------------------------------- */
 
-static int create_staging(int pfd, char name[SFTP_STAGING_NAME_MAX])
+/* A new staging file for target under a random name (staging.h), locked
+ * for writing. fd, or -errno. */
+static int create_staging(int pfd, const char *target, char name[SFTP_STAGING_NAME_MAX])
 {
-	uint8_t rnd[16];
-	char hex[2 * sizeof(rnd) + 1];
+	uint8_t rnd[STAGING_RANDOM_LEN];
 	int fd, r;
 
 	for (int i = 0; i < SFTP_STAGING_TRIES; i++) {
 		r = util_random(rnd, sizeof(rnd));
 		if (r < 0)
 			return r;
-		util_hex(rnd, sizeof(rnd), hex);
-		r = snprintf(name, SFTP_STAGING_NAME_MAX, "%s%s",
-			     SD_STAGING_PREFIX, hex);
-		if (r < 0 || r >= SFTP_STAGING_NAME_MAX)
-			return -ENAMETOOLONG;
+		r = staging_name_random(target, rnd, name);
+		if (r < 0)
+			return r;
 		fd = openat(pfd, name,
 			    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			    SFTP_STAGING_MODE);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
 			return -errno;
+		/* Only a watcher looking at it can hold a lock on a file
+		 * this new, and only for a moment: wait for it. */
+		r = staging_lock(fd, true, true);
+		if (r < 0) {
+			unlinkat(pfd, name, 0);
+			close(fd);
+			return r;
+		}
+		return fd;
 	}
 	return -EEXIST;
+}
+
+/* The resumable staging file of target, locked for writing: an interrupted
+ * upload of that name (*len its length), or with create a new empty one.
+ * -EAGAIN while another session writes it, -ENAMETOOLONG if target is too
+ * long to have one, -ENOENT. */
+static int open_slot(int pfd, const char *target, bool create,
+		     char name[SFTP_STAGING_NAME_MAX], off_t *len)
+{
+	struct stat st, now;
+	int fd, r;
+
+	r = staging_name_resume(target, name);
+	if (r < 0)
+		return r;
+	fd = openat(pfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0),
+		    SFTP_STAGING_MODE);
+	if (fd < 0)
+		return -errno;
+	r = staging_lock(fd, true, false);
+	if (r == 0 && fstat(fd, &st) < 0)
+		r = -errno;
+	/* The watcher removes an expired partial only while it holds a lock
+	 * on it: if that happened between our open and our lock, this inode
+	 * has no name any more and must not be written to. */
+	if (r == 0 && (!S_ISREG(st.st_mode) || st.st_nlink == 0 ||
+		       fstatat(pfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+		       now.st_ino != st.st_ino || now.st_dev != st.st_dev))
+		r = -EAGAIN;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*len = st.st_size;
+	return fd;
+}
+
+/* After a publish: an interrupted upload of the same name that nobody is
+ * resuming is superseded by it. */
+static void drop_superseded(int pfd, const char *target, const char *ours, const char *path)
+{
+	char slot[SFTP_STAGING_NAME_MAX];
+	off_t len = 0;
+	int fd = open_slot(pfd, target, false, slot, &len);
+
+	if (fd < 0)
+		return;
+	if (strcmp(slot, ours) != 0 && unlinkat(pfd, slot, 0) == 0)
+		log_event(LOG_INFO, "sftp_discard", "path=%s size=%lld reason=superseded",
+			  log_q(path), (long long)len);
+	close(fd);
 }
 
 static int copy_rw(int src, int dst)
@@ -230,8 +375,10 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 	char staging[SFTP_STAGING_NAME_MAX] = "";
 	struct sftp_handle *h;
 	const char *name = NULL;
+	const char *how = "new";
 	struct stat st;
-	bool exists = false;
+	bool exists = false, resume, keep_staging = false;
+	off_t partial = 0;
 	int pfd = -1, fd = -1, r;
 
 	r = client_path(&q->path, path);
@@ -257,16 +404,45 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 		r = -EISDIR;
 	else if (exists && !S_ISREG(st.st_mode))
 		r = -SFTP_E_NOTREG;
-	else if (!exists && !(q->pflags & SRV_FXF_CREAT))
-		r = -ENOENT;
 	if (r < 0)
 		goto fail;
-	fd = create_staging(pfd, staging);
+	/* Without a published file, what an interrupted upload of this name
+	 * left is continued unless the client asks for a new file: that is
+	 * how OpenSSH's reput and WinSCP resume (STAT shows its size). */
+	resume = !exists && !(q->pflags & (SRV_FXF_TRUNC | SRV_FXF_EXCL));
+	fd = open_slot(pfd, name, exists || (q->pflags & SRV_FXF_CREAT), staging, &partial);
+	if (fd == -ENOENT && !exists && !(q->pflags & SRV_FXF_CREAT)) {
+		r = -ENOENT;
+		goto fail;
+	}
+	if (fd == -EAGAIN && !exists && !(q->pflags & SRV_FXF_CREAT)) {
+		r = -EBUSY; /* being uploaded by another session */
+		goto fail;
+	}
+	if (fd >= 0 && partial > 0 && resume) {
+		how = "resume";
+		keep_staging = true;
+	} else if (fd >= 0 && partial > 0) {
+		/* The client starts over (or from the published file): what
+		 * the interrupted upload left is superseded. */
+		if (ftruncate(fd, 0) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		log_event(LOG_INFO, "sftp_discard", "path=%s size=%lld reason=superseded",
+			  log_q(path), (long long)partial);
+	} else if (fd == -EAGAIN || fd == -ENAMETOOLONG) {
+		/* Another session uploads the same name, or it is too long to
+		 * have a resumable slot: a staging file of our own. */
+		staging[0] = '\0';
+		fd = create_staging(pfd, name, staging);
+	}
 	if (fd < 0) {
 		r = fd;
 		goto fail;
 	}
 	if (exists && !(q->pflags & SRV_FXF_TRUNC)) {
+		how = "copy";
 		r = copy_target(pfd, name, fd);
 		if (r < 0)
 			goto fail;
@@ -292,12 +468,17 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 	h->parentfd = pfd;
 	h->pflags = q->pflags;
 	h->kind = SFTP_H_WRITE;
-	log_event(LOG_INFO, "sftp_open", "path=%s mode=write flags=0x%x exists=%s",
-		  log_q(path), q->pflags, exists ? "yes" : "no");
+	if (keep_staging)
+		log_event(LOG_INFO, "sftp_resume", "path=%s offset=%lld", log_q(path),
+			  (long long)partial);
+	log_event(LOG_INFO, "sftp_open", "path=%s mode=write flags=0x%x exists=%s start=%s",
+		  log_q(path), q->pflags, exists ? "yes" : "no", how);
 	return reply_handle(s, q->id, h);
 fail:
 	if (fd >= 0) {
-		unlinkat(pfd, staging, 0);
+		/* An interrupted upload we were about to continue stays. */
+		if (!keep_staging)
+			unlinkat(pfd, staging, 0);
 		close(fd);
 	}
 	if (pfd >= 0)
@@ -310,11 +491,13 @@ static int open_read(struct sftp_session *s, const struct srv_sftp_req *q)
 	char *path = s->path_a;
 	struct sftp_handle *h;
 	struct stat st;
+	bool receipts;
 	int fd = -1, r;
 
 	r = client_path(&q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "open", &q->path);
+	receipts = r == 1;
 	h = sftp_handle_new(s, &r);
 	if (!h)
 		return sftp_fail(s, q->id, r, "open", path);
@@ -339,6 +522,7 @@ static int open_read(struct sftp_session *s, const struct srv_sftp_req *q)
 	}
 	h->fd = fd;
 	h->pflags = q->pflags;
+	h->readonly = receipts;
 	h->kind = SFTP_H_READ;
 	log_event(LOG_INFO, "sftp_open", "path=%s mode=read flags=0x%x",
 		  log_q(path), q->pflags);
@@ -362,6 +546,7 @@ int sftp_h_open(struct sftp_session *s, const struct srv_sftp_req *q)
 
 static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 {
+	char ours[SFTP_STAGING_NAME_MAX];
 	struct stat st;
 	unsigned flags;
 	bool synced = true;
@@ -382,14 +567,24 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 		r = -errno;
 		goto fail;
 	}
+	/* On record first: the ingest watcher may act on the name as soon as
+	 * it appears, and must then find who uploaded it. */
+	if (s->io->published)
+		s->io->published(s->io->ctx, h->path + 1, (uint64_t)st.st_size,
+				 (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	/* A crash here leaves a record without a file: ingest marks it
+	 * vanished, and the staging file stays for resume. */
+	fault_point("publish_before_rename");
 	/* EXCL promised the client we would not replace anything: keep that
 	 * promise against a name that appeared while it was uploading. */
 	flags = (h->pflags & SRV_FXF_EXCL) ? RENAME_NOREPLACE : 0;
+	memcpy(ours, h->staging, sizeof(ours));
 	if (renameat2(h->parentfd, h->staging, h->parentfd, h->name, flags) < 0) {
 		r = -errno;
 		goto fail;
 	}
 	h->staging[0] = '\0';
+	drop_superseded(h->parentfd, h->name, ours, h->path);
 	if (s->lim->sync_on_close) {
 		dfd = openat(h->parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) < 0) {
@@ -402,11 +597,8 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 	log_event(LOG_INFO, "sftp_publish", "path=%s size=%llu synced=%s",
 		  log_q(h->path), (unsigned long long)st.st_size,
 		  s->lim->sync_on_close ? (synced ? "yes" : "failed") : "no");
-	/* The name is visible now whatever the directory sync said, so the
-	 * caller hears about it; the client hears the truth. */
-	if (s->io->published)
-		s->io->published(s->io->ctx, h->path + 1, (uint64_t)st.st_size,
-				 (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	/* The name is visible now whatever the directory sync said; the
+	 * client hears the truth. */
 	if (!synced) {
 		log_event(LOG_WARNING, "sftp_error",
 			  "op=close path=%s reason=\"directory sync failed\" errno=%s",
@@ -524,6 +716,8 @@ int sftp_h_stat(struct sftp_session *s, const struct srv_sftp_req *q)
 		return sftp_fail_str(s, q->id, r, "stat", &q->path);
 	/* Follows symlinks, but only ever to a place beneath the root. */
 	fd = srv_jail_open(s->rootfd, path, O_PATH, 0);
+	if (fd == -ENOENT && partial_stat(s->rootfd, path, &st) == 0)
+		return reply_stat(s, q->id, &st);
 	if (fd < 0)
 		return sftp_fail(s, q->id, fd, "stat", path);
 	r = fstat(fd, &st) < 0 ? -errno : 0;
@@ -548,6 +742,8 @@ int sftp_h_lstat(struct sftp_session *s, const struct srv_sftp_req *q)
 		return sftp_fail(s, q->id, dfd, "lstat", path);
 	r = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 	close(dfd);
+	if (r == -ENOENT && partial_stat(s->rootfd, path, &st) == 0)
+		r = 0;
 	if (r < 0)
 		return sftp_fail(s, q->id, r, "lstat", path);
 	return reply_stat(s, q->id, &st);
@@ -666,9 +862,12 @@ int sftp_h_opendir(struct sftp_session *s, const struct srv_sftp_req *q)
 	DIR *d = NULL;
 	int fd, r;
 
+	bool receipts;
+
 	r = client_path(&q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "opendir", &q->path);
+	receipts = r == 1;
 	h = sftp_handle_new(s, &r);
 	if (!h)
 		return sftp_fail(s, q->id, r, "opendir", path);
@@ -687,6 +886,7 @@ int sftp_h_opendir(struct sftp_session *s, const struct srv_sftp_req *q)
 		return sftp_fail(s, q->id, -ENOMEM, "opendir", path);
 	}
 	h->dir = d;
+	h->readonly = receipts;
 	h->kind = SFTP_H_DIR;
 	return reply_handle(s, q->id, h);
 }
@@ -767,6 +967,7 @@ int sftp_h_readdir(struct sftp_session *s, const struct srv_sftp_req *q)
 		struct srv_sftp_attrs a;
 		struct dirent *de;
 		struct stat st;
+		const char *shown;
 		long where = telldir(h->dir);
 
 		errno = 0;
@@ -775,16 +976,21 @@ int sftp_h_readdir(struct sftp_session *s, const struct srv_sftp_req *q)
 			r = errno ? -errno : 0;
 			break;
 		}
+		shown = de->d_name;
+		/* The receipts directory shows under the name clients use. */
+		if (strcmp(h->path, "/") == 0 && strcmp(shown, SD_RECEIPTS_DIR) == 0)
+			shown = SD_RECEIPTS_VIRTUAL;
 		/* "." and ".." are left out: at the root ".." would describe
-		 * the directory above it; clients supply their own "..". */
-		if (hidden_name(de->d_name))
+		 * the directory above it; clients supply their own "..".
+		 * Staging files and the like are the service's own. */
+		else if (hidden_name(shown))
 			continue;
 		if (fstatat(dirfd(h->dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* removed since readdir: not listed */
 		attrs_from_stat(&st, &a);
-		longname(ln, sizeof(ln), &st, de->d_name, now);
-		if (srv_sftp_names_add(&s->out, &nm, de->d_name,
-				       strlen(de->d_name), ln, &a) < 0) {
+		longname(ln, sizeof(ln), &st, shown, now);
+		if (srv_sftp_names_add(&s->out, &nm, shown,
+				       strlen(shown), ln, &a) < 0) {
 			/* Cannot happen within the batch bound; if it does,
 			 * the entry goes in the next batch, not lost. */
 			if (where >= 0)
@@ -869,6 +1075,7 @@ int sftp_h_realpath(struct sftp_session *s, const struct srv_sftp_req *q)
 	r = client_path(&q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "realpath", &q->path);
+	unmap_receipts(path);
 	memset(&a, 0, sizeof(a));
 	return sftp_sent(s, q->id,
 			 srv_sftp_put_name1(&s->out, q->id, path, path, &a));

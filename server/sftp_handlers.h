@@ -12,12 +12,13 @@
 #include "sftp.h"
 #include "sftp_codec.h"
 #include "sftp_jail.h"
+#include "staging.h"
 
 /* Opaque handle bytes: random, so a handle cannot be guessed or reused
  * across open/close cycles the way libssh's slot numbers can. */
 #define SFTP_HANDLE_LEN 16
-/* SD_STAGING_PREFIX + 32 hex digits + NUL fits. */
-#define SFTP_STAGING_NAME_MAX 64
+/* Staging names carry the target's name (staging.h): NAME_MAX + NUL. */
+#define SFTP_STAGING_NAME_MAX STAGING_NAME_MAX
 
 /* Engine-private error codes, carried as negative values like errno so that
  * one mapping turns every failure into a status; above any real errno. */
@@ -32,6 +33,7 @@
 #define SFTP_E_NHANDLES 4104 /* handle table full */
 #define SFTP_E_OWNER 4105    /* SETSTAT would change the owner */
 #define SFTP_E_INPLACE 4106  /* SETSTAT size on a published file */
+#define SFTP_E_READONLY 4120 /* a change in the receipts window */
 
 enum sftp_hkind {
 	SFTP_H_FREE = 0,
@@ -52,6 +54,7 @@ struct sftp_handle {
 	uint32_t pflags;
 	bool failed;    /* a WRITE failed: the upload must not be published */
 	bool times_set; /* FSETSTAT times, re-applied just before publish */
+	bool readonly;  /* opened in the receipts window: never changed */
 	struct timespec times[2];
 };
 
@@ -100,6 +103,10 @@ struct sftp_handle *sftp_handle_get(struct sftp_session *s,
 /* Close a handle's fds, remove an unpublished staging file, free the slot. */
 void sftp_handle_release(struct sftp_session *s, struct sftp_handle *h,
 			 const char *why);
+
+/* Does the raw client path lead into the receipts window (/.receipts, which
+ * is SD_RECEIPTS_DIR on disk)? For the permission check; in sftp_handlers.c. */
+bool sftp_path_in_receipts(const struct srv_sftp_str *raw);
 
 /* ---- handlers, in sftp_handlers.c; each queues exactly one reply and
  * returns 0, or a negative errno only when the session must end ---- */

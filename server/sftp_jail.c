@@ -58,9 +58,11 @@ static int normalize(const char *in, size_t len, char *out, size_t outsz,
 		}
 		if (clen > JAIL_NAME_MAX)
 			return -ENAMETOOLONG;
-		if (check_names && clen >= strlen(SD_STAGING_PREFIX) &&
-		    memcmp(in + start, SD_STAGING_PREFIX,
-			   strlen(SD_STAGING_PREFIX)) == 0)
+		/* The service's own names (staging files, the receipts
+		 * directory) are never a client's to address. */
+		if (check_names && clen >= strlen(SD_RESERVED_PREFIX) &&
+		    memcmp(in + start, SD_RESERVED_PREFIX,
+			   strlen(SD_RESERVED_PREFIX)) == 0)
 			return -EPERM;
 		/* Room for an optional '/', the component and the NUL. */
 		if (outsz - o < clen + 2)

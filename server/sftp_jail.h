@@ -18,7 +18,8 @@
  * previous component and stops at "/", no trailing slash. The result always
  * starts with '/'. Returns its length (written to out with a NUL), or:
  *   -EILSEQ        a byte < 0x20 or 0x7f anywhere (includes NUL)
- *   -EPERM         a component starts with SD_STAGING_PREFIX (reserved)
+ *   -EPERM         a component starts with SD_RESERVED_PREFIX (the
+ *                  service's own names: staging files, receipts)
  *   -ENAMETOOLONG  the result does not fit outsz, or a component > 255.
  * Lexical only: it gives a stable name, it does not confine anything. */
 int srv_jail_clean(const uint8_t *in, size_t len, char *out, size_t outsz);

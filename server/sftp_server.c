@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -172,6 +173,7 @@ static const struct err_map err_maps[] = {
 	{ SFTP_E_NHANDLES, SRV_FX_FAILURE, "too many open handles", ELOG_DENIED },
 	{ SFTP_E_OWNER, SRV_FX_PERMISSION_DENIED, "changing the owner is not allowed", ELOG_DENIED },
 	{ SFTP_E_INPLACE, SRV_FX_PERMISSION_DENIED, "published files cannot be resized", ELOG_DENIED },
+	{ SFTP_E_READONLY, SRV_FX_PERMISSION_DENIED, "receipts are read-only", ELOG_DENIED },
 };
 
 static const char *err_name(int err)
@@ -190,6 +192,7 @@ static const char *err_name(int err)
 	case SFTP_E_NHANDLES: return "handle_limit";
 	case SFTP_E_OWNER: return "owner_change";
 	case SFTP_E_INPLACE: return "resize_published";
+	case SFTP_E_READONLY: return "receipts_read_only";
 	default:
 		n = strerrorname_np(err);
 		return n ? n : "unknown";
@@ -285,6 +288,7 @@ struct sftp_handle *sftp_handle_new(struct sftp_session *s, int *err)
 	h->pflags = 0;
 	h->failed = false;
 	h->times_set = false;
+	h->readonly = false;
 	return h;
 }
 
@@ -314,14 +318,29 @@ void sftp_handle_release(struct sftp_session *s, struct sftp_handle *h,
 	if (!h || h->kind == SFTP_H_FREE)
 		return;
 	if (h->kind == SFTP_H_WRITE && h->staging[0] && h->parentfd >= 0) {
-		/* Never cleanly closed: nothing is published, and a partial
-		 * file must not be left for ingest or anyone else. */
-		if (unlinkat(h->parentfd, h->staging, 0) < 0)
-			log_event(LOG_WARNING, "sftp_error",
-				  "op=discard path=%s errno=%s", log_q(h->path),
-				  err_name(errno));
-		log_event(LOG_INFO, "sftp_discard", "path=%s reason=%s",
-			  log_q(h->path), why);
+		/* Never cleanly closed: nothing is published. What arrived is
+		 * kept for resume when the session just ended (the client may
+		 * come back; sftpdrop-ingest removes it after
+		 * partial_retention), unless a write failed (it may have a
+		 * hole), the publish itself failed, or there is nothing. */
+		struct stat st;
+		bool keep = !h->failed && !s->lim->discard_partials &&
+			    strcmp(why, "session_end") == 0 && fstat(h->fd, &st) == 0 &&
+			    st.st_size > 0;
+
+		if (keep) {
+			log_event(LOG_INFO, "sftp_partial", "path=%s size=%lld",
+				  log_q(h->path), (long long)st.st_size);
+		} else {
+			/* Unlinked before the fd (and its lock) goes, so that
+			 * nobody resumes what is being removed. */
+			if (unlinkat(h->parentfd, h->staging, 0) < 0)
+				log_event(LOG_WARNING, "sftp_error",
+					  "op=discard path=%s errno=%s", log_q(h->path),
+					  err_name(errno));
+			log_event(LOG_INFO, "sftp_discard", "path=%s reason=%s",
+				  log_q(h->path), why);
+		}
 	}
 	if (h->dir)
 		closedir(h->dir);
@@ -341,9 +360,27 @@ void sftp_handle_release(struct sftp_session *s, struct sftp_handle *h,
 
 /* ---- dispatch --------------------------------------------------------- */
 
-/* The single permission check. Returns true if the request may run. */
-static bool permitted(const struct sftp_session *s, enum sftp_perm perm,
-		      const struct srv_sftp_req *q)
+/* Does the request name the receipts window: a path of it (args: the path
+ * arguments of an extension), or a handle opened there? */
+static bool touches_receipts(struct sftp_session *s, const struct srv_sftp_req *q,
+			     const struct srv_sftp_str *args, size_t nargs)
+{
+	struct sftp_handle *h;
+
+	if (sftp_path_in_receipts(&q->path) || sftp_path_in_receipts(&q->path2))
+		return true;
+	for (size_t i = 0; i < nargs; i++)
+		if (sftp_path_in_receipts(&args[i]))
+			return true;
+	h = q->handle.p ? sftp_handle_get(s, &q->handle) : NULL;
+	return h && h->readonly;
+}
+
+/* The single permission check. Returns true if the request may run, else
+ * false and, where the table's message is not the whole story, *why. */
+static bool permitted(struct sftp_session *s, enum sftp_perm perm,
+		      const struct srv_sftp_req *q, const struct srv_sftp_str *args,
+		      size_t nargs, const char **why)
 {
 	if (perm == PERM_OPEN)
 		perm = (q->pflags & SRV_FXF_WRITE) ? PERM_WRITE : PERM_DOWNLOAD;
@@ -351,10 +388,17 @@ static bool permitted(const struct sftp_session *s, enum sftp_perm perm,
 	case PERM_META:
 		return true;
 	case PERM_WRITE:
-		/* Uploading is what every drop box account is for. */
+		/* Uploading is what every drop box account is for; the
+		 * receipts are the service's word and nobody changes them. */
+		if (touches_receipts(s, q, args, nargs)) {
+			*why = "receipts are read-only";
+			return false;
+		}
 		return true;
 	case PERM_DOWNLOAD:
-		return s->lim->allow_download;
+		/* Receipts are readable even with downloads off: they are
+		 * what the service says about the relation's own uploads. */
+		return s->lim->allow_download || touches_receipts(s, q, args, nargs);
 	case PERM_OPEN:
 	case PERM_DENY:
 	default:
@@ -379,6 +423,7 @@ static int h_extended(struct sftp_session *s, const struct srv_sftp_req *q)
 {
 	const struct sftp_ext_op *x = NULL;
 	struct srv_sftp_str args[4];
+	const char *why = NULL;
 
 	for (size_t i = 0; i < ARRAY_LEN(sftp_exts); i++) {
 		if (strlen(sftp_exts[i].name) == q->ext_name.len &&
@@ -393,11 +438,12 @@ static int h_extended(struct sftp_session *s, const struct srv_sftp_req *q)
 		return sftp_status(s, q->id, SRV_FX_OP_UNSUPPORTED,
 				   "unsupported extension");
 	}
-	if (!permitted(s, x->perm, q) || !x->fn)
-		return deny(s, q, x->name, x->perm, x->deny_msg);
-	if (srv_sftp_decode_strings(&q->data, x->nargs, args) < 0)
+	/* Decoded first: the permission check looks at path arguments. */
+	if (x->fn && srv_sftp_decode_strings(&q->data, x->nargs, args) < 0)
 		return sftp_status(s, q->id, SRV_FX_BAD_MESSAGE,
 				   "malformed request");
+	if (!x->fn || !permitted(s, x->perm, q, args, x->nargs, &why))
+		return deny(s, q, x->name, x->perm, why ? why : x->deny_msg);
 	return x->fn(s, q, args);
 }
 
@@ -425,6 +471,7 @@ static int handle_request(struct sftp_session *s, const uint8_t *p, size_t len)
 {
 	struct srv_sftp_req q;
 	const struct sftp_op *op = NULL;
+	const char *why = NULL;
 	unsigned before;
 	uint8_t type;
 	uint32_t id;
@@ -467,8 +514,8 @@ static int handle_request(struct sftp_session *s, const uint8_t *p, size_t len)
 		return sftp_status(s, q.id, SRV_FX_OP_UNSUPPORTED,
 				   "unsupported request type");
 	}
-	if (!permitted(s, op->perm, &q) || !op->fn)
-		return deny(s, &q, op->name, op->perm, op->deny_msg);
+	if (!op->fn || !permitted(s, op->perm, &q, NULL, 0, &why))
+		return deny(s, &q, op->name, op->perm, why ? why : op->deny_msg);
 	before = s->replies;
 	r = op->fn(s, &q);
 	if (r < 0)

@@ -1219,7 +1219,7 @@ static void test_failed_write_is_never_published(void **state)
 	assert_int_equal(stop(e), 0);
 }
 
-static void test_eof_with_open_upload_leaves_nothing(void **state)
+static void test_eof_with_open_upload_publishes_nothing_keeps_partial(void **state)
 {
 	struct env *e = *state;
 	struct handle h;
@@ -1230,7 +1230,9 @@ static void test_eof_with_open_upload_leaves_nothing(void **state)
 	assert_int_equal(c_write(e, &h, 0, "partial", 7), SRV_FX_OK);
 	assert_int_equal(count_staging(e, "d"), 1);
 	assert_int_equal(stop(e), 0);
-	assert_int_equal(count_staging(e, "d"), 0);
+	/* Kept for resume (sftpdrop-ingest removes it after
+	 * partial_retention), never published. */
+	assert_int_equal(count_staging(e, "d"), 1);
 	assert_false(on_disk(e, "d/f"));
 	pthread_mutex_lock(&e->mu);
 	assert_int_equal(e->pub_count, 0);
@@ -1507,16 +1509,215 @@ static void test_jail_clean_normalises_and_refuses(void **state)
 					strlen("x/" SD_STAGING_PREFIX "1/y"), out,
 					sizeof(out)),
 			 -EPERM);
-	/* A prefix of the prefix is an ordinary name. */
-	assert_int_equal(srv_jail_clean((const uint8_t *)".sftpdrop-stag", 14, out,
+	/* Every name of the service's own is reserved, the receipts too... */
+	assert_int_equal(srv_jail_clean((const uint8_t *)SD_RECEIPTS_DIR "/x",
+					strlen(SD_RECEIPTS_DIR "/x"), out, sizeof(out)),
+			 -EPERM);
+	/* ...but a prefix of the reserved prefix is an ordinary name. */
+	assert_int_equal(srv_jail_clean((const uint8_t *)".sftpdrop", 9, out,
 					sizeof(out)),
-			 15);
+			 10);
 	memset(longc, 'n', sizeof(longc));
 	assert_int_equal(srv_jail_clean((const uint8_t *)longc, sizeof(longc), out,
 					sizeof(out)),
 			 -ENAMETOOLONG);
 	assert_int_equal(srv_jail_clean((const uint8_t *)"abcdef", 6, out, 4),
 			 -ENAMETOOLONG);
+}
+
+/* ---- an upload's life (issue 5): partials, resume, receipts ---- */
+
+/* A second session on a fresh socketpair (the first one's was shut down). */
+static void next_session(struct env *e)
+{
+	struct timeval tv = { .tv_sec = 20 };
+
+	assert_int_equal(stop(e), 0);
+	close(e->sv[0]);
+	if (e->sv[1] >= 0)
+		close(e->sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->sv), 0);
+	setsockopt(e->sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	start(e);
+}
+
+static uint32_t c_read(struct env *e, const struct handle *h, uint64_t off, char *buf,
+		       size_t sz)
+{
+	struct pkt p;
+	uint32_t id, n;
+
+	head(e, &p, SRV_FXP_READ);
+	p_strn(&p, h->b, h->n);
+	p_u64(&p, off);
+	p_u32(&p, (uint32_t)sz - 1);
+	id = send_pkt(e, &p);
+	if (rx_for(e, id) != SRV_FXP_DATA)
+		return g32(e->rx + 5);
+	n = g32(e->rx + 5);
+	memcpy(buf, e->rx + 9, n);
+	buf[n] = '\0';
+	return SRV_FX_OK;
+}
+
+static void test_interrupted_upload_is_resumed_by_stat_and_open_without_trunc(void **state)
+{
+	struct env *e = *state;
+	struct srv_sftp_attrs a;
+	struct handle h;
+	char names[4096], buf[64];
+
+	start(e);
+	assert_int_equal(c_open(e, "r.bin", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "hello ", 6), SRV_FX_OK);
+	/* In progress: nobody sees it. */
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "r.bin", &a), SRV_FX_NO_SUCH_FILE);
+	next_session(e); /* the connection dropped before CLOSE */
+	assert_false(on_disk(e, "r.bin"));
+	assert_int_equal(count_staging(e, "."), 1);
+	/* Interrupted: STAT says how much arrived; it is not listed. */
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "r.bin", &a), SRV_FX_OK);
+	assert_int_equal(a.size, 6);
+	assert_int_equal(c_stat(e, SRV_FXP_LSTAT, "r.bin", &a), SRV_FX_OK);
+	list_dir(e, "/", names, sizeof(names));
+	assert_string_equal(names, "");
+	/* OPEN without TRUNC continues it; CLOSE publishes the whole. */
+	assert_int_equal(c_open(e, "r.bin", SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 6, "world", 5), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	read_disk(e, "r.bin", buf, sizeof(buf));
+	assert_string_equal(buf, "hello world");
+	assert_int_equal(count_staging(e, "."), 0);
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_a_new_upload_supersedes_an_interrupted_one(void **state)
+{
+	struct env *e = *state;
+	struct srv_sftp_attrs a;
+	struct handle h;
+	char buf[64];
+
+	start(e);
+	assert_int_equal(c_open(e, "s.txt", SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "old partial data", 16), SRV_FX_OK);
+	next_session(e);
+	assert_int_equal(upload(e, "s.txt", "new"), SRV_FX_OK);
+	read_disk(e, "s.txt", buf, sizeof(buf));
+	assert_string_equal(buf, "new");
+	assert_int_equal(count_staging(e, "."), 0);
+	/* Empty partials and failed uploads are not kept at all. */
+	assert_int_equal(c_open(e, "empty", SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_OK);
+	next_session(e);
+	assert_int_equal(count_staging(e, "."), 0);
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "empty", &a), SRV_FX_NO_SUCH_FILE);
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_two_uploads_of_one_name_at_once_the_last_close_wins(void **state)
+{
+	struct env *e = *state;
+	struct handle h1, h2;
+	char buf[64];
+
+	start(e);
+	assert_int_equal(c_open(e, "same", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h1),
+			 SRV_FX_OK);
+	assert_int_equal(c_open(e, "same", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h2),
+			 SRV_FX_OK);
+	assert_int_equal(count_staging(e, "."), 2);
+	assert_int_equal(c_write(e, &h1, 0, "first", 5), SRV_FX_OK);
+	assert_int_equal(c_write(e, &h2, 0, "second", 6), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h2), SRV_FX_OK);
+	read_disk(e, "same", buf, sizeof(buf));
+	assert_string_equal(buf, "second");
+	assert_int_equal(c_close(e, &h1), SRV_FX_OK);
+	read_disk(e, "same", buf, sizeof(buf));
+	assert_string_equal(buf, "first");
+	assert_int_equal(count_staging(e, "."), 0);
+	pthread_mutex_lock(&e->mu);
+	assert_int_equal(e->pub_count, 2);
+	pthread_mutex_unlock(&e->mu);
+	assert_int_equal(stop(e), 0);
+}
+
+/* A receipt as sftpdrop-ingest leaves it. */
+static void put_receipt(struct env *e, const char *name, const char *doc)
+{
+	char p[PATH_MAX * 2];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/" SD_RECEIPTS_DIR, e->root);
+	mkdir(p, 0750);
+	snprintf(p, sizeof(p), "%s/" SD_RECEIPTS_DIR "/%s", e->root, name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0440);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, doc, strlen(doc)), (ssize_t)strlen(doc));
+	close(fd);
+}
+
+static void test_receipts_are_a_read_only_window_readable_without_downloads(void **state)
+{
+	struct env *e = *state;
+	struct srv_sftp_attrs a;
+	struct handle h;
+	char names[4096], buf[128];
+	struct pkt p;
+	uint32_t id;
+
+	put_receipt(e, "1-a.csv.json", "{\"id\": 1}\n");
+	put_receipt(e, SD_RESERVED_PREFIX "tmp.2", "half");
+	start(e);
+	assert_int_equal(upload(e, "a.csv", "data"), SRV_FX_OK);
+	list_dir(e, "/", names, sizeof(names));
+	assert_non_null(strstr(names, SD_RECEIPTS_VIRTUAL "\n"));
+	assert_null(strstr(names, SD_RECEIPTS_DIR));
+	list_dir(e, "/" SD_RECEIPTS_VIRTUAL, names, sizeof(names));
+	assert_string_equal(names, "1-a.csv.json\n");
+	/* Readable although downloads are off; uploads are not. */
+	assert_int_equal(c_open(e, "/.receipts/1-a.csv.json", SRV_FXF_READ, &h), SRV_FX_OK);
+	assert_int_equal(c_read(e, &h, 0, buf, sizeof(buf)), SRV_FX_OK);
+	assert_string_equal(buf, "{\"id\": 1}\n");
+	/* Not even the times of an open receipt change. */
+	assert_int_equal(c_setstat(e, NULL, &h, SRV_ATTR_ACMODTIME, 0, 0, 5),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_int_equal(c_open(e, "a.csv", SRV_FXF_READ, &h), SRV_FX_PERMISSION_DENIED);
+	/* Every change is refused. */
+	assert_int_equal(c_open(e, "/.receipts/x", SRV_FXF_WRITE | SRV_FXF_CREAT, &h),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_string_equal(e->msg, "receipts are read-only");
+	assert_int_equal(c_path_op(e, SRV_FXP_REMOVE, "/.receipts/1-a.csv.json"),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, ".receipts/d"), SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_path_op(e, SRV_FXP_RMDIR, "/x/../.receipts"),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_rename(e, "a.csv", "/.receipts/a.json", false),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_rename(e, "a.csv", "/.receipts/1-a.csv.json", true),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_rename(e, "/.receipts/1-a.csv.json", "b", false),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_setstat(e, "/.receipts/1-a.csv.json", NULL, SRV_ATTR_ACMODTIME, 0, 0,
+				   5),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_true(on_disk(e, SD_RECEIPTS_DIR "/1-a.csv.json"));
+	/* Under its real name it is reserved like every service name. */
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "/" SD_RECEIPTS_DIR, &a),
+			 SRV_FX_PERMISSION_DENIED);
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "/.receipts", &a), SRV_FX_OK);
+	/* REALPATH answers the name clients use. */
+	head(e, &p, SRV_FXP_REALPATH);
+	p_str(&p, "/.receipts/../.receipts/1-a.csv.json");
+	id = send_pkt(e, &p);
+	assert_int_equal(rx_for(e, id), SRV_FXP_NAME);
+	assert_int_equal(g32(e->rx + 9), strlen("/.receipts/1-a.csv.json"));
+	assert_memory_equal(e->rx + 13, "/.receipts/1-a.csv.json", g32(e->rx + 9));
+	/* ".receipts" below the root is an ordinary name. */
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "d"), SRV_FX_OK);
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "d/.receipts"), SRV_FX_OK);
+	assert_int_equal(stop(e), 0);
 }
 
 int main(void)
@@ -1546,7 +1747,11 @@ int main(void)
 		T(test_resume_and_append_never_change_published_file_in_place),
 		T(test_setstat_times_apply_owner_and_resize_refused),
 		T(test_failed_write_is_never_published),
-		T(test_eof_with_open_upload_leaves_nothing),
+		T(test_eof_with_open_upload_publishes_nothing_keeps_partial),
+		T(test_interrupted_upload_is_resumed_by_stat_and_open_without_trunc),
+		T(test_a_new_upload_supersedes_an_interrupted_one),
+		T(test_two_uploads_of_one_name_at_once_the_last_close_wins),
+		T(test_receipts_are_a_read_only_window_readable_without_downloads),
 		T(test_realpath_is_lexical_and_accepts_missing_paths),
 		T(test_readdir_comes_in_bounded_batches),
 		T(test_readdir_longname_is_ls_style),
