@@ -11,6 +11,20 @@ set_tests_properties(ingest_watch PROPERTIES
   TIMEOUT 180
   ENVIRONMENT "SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>")
 
+# An upload's whole life with the real daemon, watcher and clients: fault
+# injection (kill -9, the test-only fault switch), receipts, hooks,
+# retention. They need the test clock (and with it the fault switch).
+if(TEST_CLOCK)
+  foreach(t ingest_faults ingest_life)
+    add_test(NAME it_${t}
+      COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${t}.py)
+    set_tests_properties(it_${t} PROPERTIES
+      ENVIRONMENT "SFTPDROP_ADMIN=$<TARGET_FILE:sftpdrop-admin>;SFTPDROP_DAEMON=$<TARGET_FILE:sftpdropd>;SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>"
+      LABELS integration
+      TIMEOUT 600)
+  endforeach()
+endif()
+
 # The store's side of an upload's life (claim, record + audit, hooks, work
 # lists), on an in-memory database.
 sftpdrop_unit_test(test_store_uploads SOURCES unit/test_store_uploads.c LIBS store)
