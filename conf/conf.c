@@ -75,6 +75,12 @@ static const struct conf_key conf_keys[] = {
 	/* 256 KiB of data plus headers: what OpenSSH's sftp-server accepts. */
 	{ "sftp_max_packet", CT_INT, F(sftp_max_packet), 0, 0, "263168", 34000, 4194304 },
 	{ "sftp_max_handles", CT_INT, F(sftp_max_handles), 0, 0, "64", 1, 4096 },
+	/* Ingest follows at most 32 levels and PATH_MAX bytes from the root. */
+	{ "sftp_max_path", CT_INT, F(sftp_max_path), 0, 0, "1024", 64, 3072 },
+	{ "sftp_max_depth", CT_INT, F(sftp_max_depth), 0, 0, "16", 1, 30 },
+	/* 64 GiB: above real deliveries; bounds what one (sparse) upload costs
+	 * ingest to hash. */
+	{ "max_file_size", CT_INT, F(max_file_size), 0, 0, "68719476736", 1, 70368744177664 },
 	{ "allow_download", CT_BOOL, F(allow_download), 0, 0, "no", 0, 0 },
 	{ "sync_on_close", CT_BOOL, F(sync_on_close), 0, 0, "yes", 0, 0 },
 	{ "language", CT_STR, F(language), 0, 0, "nl", 0, 0 },

@@ -36,6 +36,9 @@ struct conf {
 
 	int64_t sftp_max_packet;
 	int64_t sftp_max_handles;
+	int64_t sftp_max_path;  /* bytes of a path below the relation directory */
+	int64_t sftp_max_depth; /* path components below the relation directory */
+	int64_t max_file_size;  /* bytes; no upload grows beyond it */
 	bool allow_download;
 	bool sync_on_close;
 

@@ -207,6 +207,19 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 	return reply_status(m, r < 0 ? MON_ST_DENIED : MON_ST_OK);
 }
 
+static int on_upload_abort(struct mon_ctx *m, struct mon_buf *req)
+{
+	uint64_t dev, ino;
+	int r;
+
+	if (mon_get_u64(req, &dev) < 0 || mon_get_u64(req, &ino) < 0 || mon_get_end(req) < 0)
+		return -EBADMSG;
+	r = store_upload_forget(m->store, m->login.relation, dev, ino);
+	if (r < 0)
+		log_event(LOG_ERR, "store_error", "op=upload_forget err=%s", strerror(-r));
+	return reply_status(m, r < 0 ? MON_ST_DENIED : MON_ST_OK);
+}
+
 /* The fixed request table: type, handler, states in which it may come. */
 static const struct mon_handler {
 	uint8_t type;
@@ -217,6 +230,7 @@ static const struct mon_handler {
 	{ MON_AUTH_ANSWER, on_answer, MS_DIALOGUE },
 	{ MON_OPEN_ROOT, on_open_root, MS_AUTHED },
 	{ MON_UPLOAD, on_upload, MS_AUTHED },
+	{ MON_UPLOAD_ABORT, on_upload_abort, MS_AUTHED },
 };
 
 static int dispatch(struct mon_ctx *m, struct mon_buf *req)

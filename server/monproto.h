@@ -14,6 +14,7 @@ enum mon_type {
 	MON_AUTH_ANSWER = 2,   /* u8 answered, str answer          -> u8 status [round] */
 	MON_OPEN_ROOT = 3,     /* -                 -> u8 status, str relation, str user + fd */
 	MON_UPLOAD = 4,        /* str name, u64 size, u64 dev, u64 ino -> u8 status */
+	MON_UPLOAD_ABORT = 5,  /* u64 dev, u64 ino: the announced upload was not published */
 };
 
 enum mon_status {

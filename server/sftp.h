@@ -14,6 +14,9 @@ struct srv_sftp_limits {
 	uint32_t max_handles; /* open file + directory handles per session */
 	bool allow_download;  /* OPEN for read allowed */
 	bool sync_on_close;   /* fsync data + directory before CLOSE is answered */
+	uint64_t max_file_size; /* no upload grows beyond this (holes included) */
+	uint32_t max_path;    /* longest path, in bytes after normalisation */
+	uint32_t max_depth;   /* most path components below the root ("/a/f" is 2) */
 	/* Remove the staging file of an upload that was never cleanly closed
 	 * at once; by default it is kept for resume (sftpdrop-ingest removes
 	 * it after partial_retention). */
@@ -27,13 +30,14 @@ struct srv_sftp_io {
 	ssize_t (*read)(void *ctx, void *buf, size_t len);
 	/* Write all len bytes to the client. 0 or -errno. */
 	int (*write)(void *ctx, const void *buf, size_t len);
-	/* A clean CLOSE is about to publish a file: called after its data is
-	 * on disk and before the staging file is renamed onto the final name,
-	 * so that the upload is on record before anyone can see the name. path
-	 * is relative to the root, without a leading '/'; dev and ino are the
-	 * file's, which the rename keeps. */
-	void (*published)(void *ctx, const char *path, uint64_t size, uint64_t dev,
-			  uint64_t ino);
+	/* A clean CLOSE is about to publish a file (rename its staging file onto
+	 * the final name). Called before the rename, so that the upload is on
+	 * record before anyone can see the name. path is relative to the root,
+	 * without a leading '/'. 0, or -errno: the upload is then not published. */
+	int (*published)(void *ctx, const char *path, uint64_t size, uint64_t dev,
+			 uint64_t ino);
+	/* The publish announced by published() failed after all. */
+	void (*unpublished)(void *ctx, uint64_t dev, uint64_t ino);
 };
 
 /* Serve SFTP until EOF or a fatal error. rootfd is an O_DIRECTORY fd of the

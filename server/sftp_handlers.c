@@ -100,15 +100,26 @@ static void unmap_receipts(char *path)
 /* Check and normalise a client path into out (SRV_JAIL_PATH_MAX bytes);
  * a path in the receipts window comes out as its path on disk. 1 if it is
  * in the window, 0 if not, or -errno. */
-static int client_path(const struct srv_sftp_str *p, char *out)
+static int client_path(const struct sftp_session *s, const struct srv_sftp_str *p, char *out)
 {
 	int r = srv_jail_clean(p->p, p->len, out, SRV_JAIL_PATH_MAX);
+	unsigned depth = 0;
 
 	if (r == -EILSEQ)
 		return -SFTP_E_CTRLCHAR;
 	if (r == -EPERM)
 		return -SFTP_E_RESERVED;
-	return r < 0 ? r : map_receipts(out);
+	if (r < 0)
+		return r;
+	/* Bounds that the ingest watcher and the spool must be able to follow. */
+	if ((uint32_t)r > s->lim->max_path)
+		return -ENAMETOOLONG;
+	/* Components below the root: "/a/b/f" is 3. */
+	for (const char *c = out; *c; c++)
+		depth += c[0] == '/' && c[1] != '\0';
+	if (depth > s->lim->max_depth)
+		return -SFTP_E_DEPTH;
+	return map_receipts(out);
 }
 
 /* Parent directory fd for an operation on the last component of path. */
@@ -381,7 +392,7 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 	off_t partial = 0;
 	int pfd = -1, fd = -1, r;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "open", &q->path);
 	h = sftp_handle_new(s, &r);
@@ -494,7 +505,7 @@ static int open_read(struct sftp_session *s, const struct srv_sftp_req *q)
 	bool receipts;
 	int fd = -1, r;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "open", &q->path);
 	receipts = r == 1;
@@ -569,9 +580,12 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 	}
 	/* On record first: the ingest watcher may act on the name as soon as
 	 * it appears, and must then find who uploaded it. */
-	if (s->io->published)
-		s->io->published(s->io->ctx, h->path + 1, (uint64_t)st.st_size,
-				 (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+	if (s->io->published &&
+	    s->io->published(s->io->ctx, h->path + 1, (uint64_t)st.st_size,
+			     (uint64_t)st.st_dev, (uint64_t)st.st_ino) < 0) {
+		r = -SFTP_E_RECORD;
+		goto fail;
+	}
 	/* A crash here leaves a record without a file: ingest marks it
 	 * vanished, and the staging file stays for resume. */
 	fault_point("publish_before_rename");
@@ -581,6 +595,8 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 	memcpy(ours, h->staging, sizeof(ours));
 	if (renameat2(h->parentfd, h->staging, h->parentfd, h->name, flags) < 0) {
 		r = -errno;
+		if (s->io->unpublished)
+			s->io->unpublished(s->io->ctx, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 		goto fail;
 	}
 	h->staging[0] = '\0';
@@ -676,7 +692,8 @@ int sftp_h_write(struct sftp_session *s, const struct srv_sftp_req *q)
 	if (h->failed)
 		return sftp_status(s, q->id, SRV_FX_FAILURE,
 				   "upload incomplete: an earlier write failed");
-	if (q->offset > (uint64_t)INT64_MAX - q->data.len) {
+	if (q->offset > (uint64_t)INT64_MAX - q->data.len ||
+	    q->offset + q->data.len > s->lim->max_file_size) {
 		r = -EFBIG;
 		goto out;
 	}
@@ -711,7 +728,7 @@ int sftp_h_stat(struct sftp_session *s, const struct srv_sftp_req *q)
 	struct stat st;
 	int fd, r;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "stat", &q->path);
 	/* Follows symlinks, but only ever to a place beneath the root. */
@@ -734,7 +751,7 @@ int sftp_h_lstat(struct sftp_session *s, const struct srv_sftp_req *q)
 	struct stat st;
 	int dfd, r;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "lstat", &q->path);
 	dfd = target_at(s->rootfd, path, &name);
@@ -799,7 +816,7 @@ int sftp_h_setstat(struct sftp_session *s, const struct srv_sftp_req *q)
 	struct stat st;
 	int dfd = -1, r;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "setstat", &q->path);
 	dfd = target_at(s->rootfd, path, &name);
@@ -841,6 +858,9 @@ int sftp_h_fsetstat(struct sftp_session *s, const struct srv_sftp_req *q)
 	if (r < 0)
 		return sftp_fail(s, q->id, r, "fsetstat", h->path);
 	if (staging && (q->attrs.flags & SRV_ATTR_SIZE) &&
+	    q->attrs.size > s->lim->max_file_size)
+		return sftp_fail(s, q->id, -EFBIG, "fsetstat", h->path);
+	if (staging && (q->attrs.flags & SRV_ATTR_SIZE) &&
 	    ftruncate(fd, (off_t)q->attrs.size) < 0)
 		return sftp_fail(s, q->id, -errno, "fsetstat", h->path);
 	if (q->attrs.flags & SRV_ATTR_ACMODTIME) {
@@ -864,7 +884,7 @@ int sftp_h_opendir(struct sftp_session *s, const struct srv_sftp_req *q)
 
 	bool receipts;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "opendir", &q->path);
 	receipts = r == 1;
@@ -1022,7 +1042,7 @@ static int name_op(struct sftp_session *s, const struct srv_sftp_req *q,
 	const char *name = NULL;
 	int pfd, r = 0;
 
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, ops[op], &q->path);
 	pfd = parent_of(s->rootfd, path, &name);
@@ -1072,7 +1092,7 @@ int sftp_h_realpath(struct sftp_session *s, const struct srv_sftp_req *q)
 
 	/* Lexical: clients ask this for targets that do not exist yet, and
 	 * the answer must not reveal where the root really is. */
-	r = client_path(&q->path, path);
+	r = client_path(s, &q->path, path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "realpath", &q->path);
 	unmap_receipts(path);
@@ -1089,10 +1109,10 @@ static int do_rename(struct sftp_session *s, uint32_t id,
 	const char *na = NULL, *nb = NULL;
 	int pa = -1, pb = -1, r;
 
-	r = client_path(from, a);
+	r = client_path(s, from, a);
 	if (r < 0)
 		return sftp_fail_str(s, id, r, "rename", from);
-	r = client_path(to, b);
+	r = client_path(s, to, b);
 	if (r < 0)
 		return sftp_fail_str(s, id, r, "rename", to);
 	pa = parent_of(s->rootfd, a, &na);
@@ -1164,7 +1184,7 @@ int sftp_x_statvfs(struct sftp_session *s, const struct srv_sftp_req *q,
 	struct statvfs v;
 	int fd, r;
 
-	r = client_path(&args[0], path);
+	r = client_path(s, &args[0], path);
 	if (r < 0)
 		return sftp_fail_str(s, q->id, r, "statvfs", &args[0]);
 	fd = srv_jail_open(s->rootfd, path, O_PATH, 0);

@@ -33,6 +33,8 @@
 #define SFTP_E_NHANDLES 4104 /* handle table full */
 #define SFTP_E_OWNER 4105    /* SETSTAT would change the owner */
 #define SFTP_E_INPLACE 4106  /* SETSTAT size on a published file */
+#define SFTP_E_DEPTH 4107    /* too many directory levels */
+#define SFTP_E_RECORD 4108   /* the upload could not be put on record */
 #define SFTP_E_READONLY 4120 /* a change in the receipts window */
 
 enum sftp_hkind {

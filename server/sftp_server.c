@@ -173,6 +173,8 @@ static const struct err_map err_maps[] = {
 	{ SFTP_E_NHANDLES, SRV_FX_FAILURE, "too many open handles", ELOG_DENIED },
 	{ SFTP_E_OWNER, SRV_FX_PERMISSION_DENIED, "changing the owner is not allowed", ELOG_DENIED },
 	{ SFTP_E_INPLACE, SRV_FX_PERMISSION_DENIED, "published files cannot be resized", ELOG_DENIED },
+	{ SFTP_E_DEPTH, SRV_FX_FAILURE, "too many directory levels", ELOG_DENIED },
+	{ SFTP_E_RECORD, SRV_FX_FAILURE, "upload could not be recorded; try again", ELOG_ERROR },
 	{ SFTP_E_READONLY, SRV_FX_PERMISSION_DENIED, "receipts are read-only", ELOG_DENIED },
 };
 
@@ -192,6 +194,8 @@ static const char *err_name(int err)
 	case SFTP_E_NHANDLES: return "handle_limit";
 	case SFTP_E_OWNER: return "owner_change";
 	case SFTP_E_INPLACE: return "resize_published";
+	case SFTP_E_DEPTH: return "too_deep";
+	case SFTP_E_RECORD: return "not_recorded";
 	case SFTP_E_READONLY: return "receipts_read_only";
 	default:
 		n = strerrorname_np(err);

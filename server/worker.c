@@ -350,8 +350,8 @@ static int chan_write(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-static void on_published(void *ctx, const char *path, uint64_t size, uint64_t dev,
-			 uint64_t ino)
+static int on_published(void *ctx, const char *path, uint64_t size, uint64_t dev,
+			uint64_t ino)
 {
 	struct worker *w = ctx;
 	struct mon_buf b;
@@ -361,11 +361,26 @@ static void on_published(void *ctx, const char *path, uint64_t size, uint64_t de
 	if (mon_put_cstr(&b, path) < 0 || mon_put_u64(&b, size) < 0 ||
 	    mon_put_u64(&b, dev) < 0 || mon_put_u64(&b, ino) < 0) {
 		log_event(LOG_ERR, "upload_not_recorded", "path=%s reason=too_long", log_q(path));
-		return;
+		return -ENAMETOOLONG;
 	}
 	st = ask(w, &b, NULL);
-	if (st != MON_ST_OK)
+	if (st != MON_ST_OK) {
 		log_event(LOG_ERR, "upload_not_recorded", "path=%s status=%d", log_q(path), st);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void on_unpublished(void *ctx, uint64_t dev, uint64_t ino)
+{
+	struct worker *w = ctx;
+	struct mon_buf b;
+
+	mon_buf_init(&b, MON_UPLOAD_ABORT);
+	mon_put_u64(&b, dev);
+	mon_put_u64(&b, ino);
+	if (ask(w, &b, NULL) != MON_ST_OK)
+		log_event(LOG_ERR, "upload_not_forgotten", "ino=%llu", (unsigned long long)ino);
 }
 
 static int get_root(struct worker *w)
@@ -391,9 +406,12 @@ static void serve_sftp(struct worker *w)
 		.max_handles = (uint32_t)w->conf->sftp_max_handles,
 		.allow_download = w->conf->allow_download,
 		.sync_on_close = w->conf->sync_on_close,
+		.max_file_size = (uint64_t)w->conf->max_file_size,
+		.max_path = (uint32_t)w->conf->sftp_max_path,
+		.max_depth = (uint32_t)w->conf->sftp_max_depth,
 	};
 	struct srv_sftp_io io = { .ctx = w, .read = chan_read, .write = chan_write,
-				  .published = on_published };
+				  .published = on_published, .unpublished = on_unpublished };
 	int abi = 0;
 	int r;
 
@@ -416,6 +434,21 @@ static void serve_sftp(struct worker *w)
 		ssh_channel_request_send_exit_status(w->chan, r == 0 ? 0 : 1);
 		ssh_channel_send_eof(w->chan);
 		ssh_channel_close(w->chan);
+	}
+	if (r == 0) {
+		/* Let the client close the connection, as it expects once its
+		 * only channel is closed; hanging up first makes OpenSSH print
+		 * "closed by remote host". Bounded: 2 s. */
+		long linger = 2;
+		ssh_message msg;
+
+		ssh_options_set(w->s, SSH_OPTIONS_TIMEOUT, &linger);
+		alarm(3);
+		while ((msg = ssh_message_get(w->s)) != NULL) {
+			ssh_message_reply_default(msg);
+			ssh_message_free(msg);
+		}
+		alarm(0);
 	}
 }
 

@@ -967,6 +967,22 @@ int store_upload_received(struct store *s, const char *relation, const char *use
 	return step_done(st);
 }
 
+int store_upload_forget(struct store *s, const char *relation, uint64_t dev, uint64_t ino)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"DELETE FROM uploads WHERE id = (SELECT MAX(id) FROM uploads"
+			" WHERE relation = ? AND dev = ? AND ino = ? AND ingested_at IS NULL)",
+			&st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, relation);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)dev);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)ino);
+	return step_done(st);
+}
+
 /* Body of store_upload_claim, inside its transaction. */
 static int claim_locked(struct store *s, const char *relation, const char *name,
 			uint64_t size, uint64_t dev, uint64_t ino, int64_t now, int64_t *id,

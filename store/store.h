@@ -175,6 +175,9 @@ int store_audit(struct store *s, int64_t now, const char *relation, const char *
 int store_upload_received(struct store *s, const char *relation, const char *username,
 			  const char *name, uint64_t size, uint64_t dev, uint64_t ino,
 			  int64_t now);
+/* The daemon announced this upload but could not publish it after all: drop
+ * the row (only while not ingested). */
+int store_upload_forget(struct store *s, const char *relation, uint64_t dev, uint64_t ino);
 /* Ingest claims the file with this identity. *already = true if the newest row
  * for this inode is ingested (nothing to do). Otherwise returns the row id to finish with
  * store_upload_done(): the newest received row for (relation, dev, ino), or a

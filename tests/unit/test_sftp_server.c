@@ -98,6 +98,9 @@ struct env {
 	int pub_count;
 	char pub_path[PATH_MAX];
 	uint64_t pub_size, pub_dev, pub_ino;
+	bool pub_name_existed; /* the final name existed when published() ran */
+	int pub_fail;          /* published() returns this */
+	int unpub_count;
 	/* last reply */
 	uint8_t *rx;
 	size_t rx_len;
@@ -138,17 +141,35 @@ static int io_write(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-static void io_published(void *ctx, const char *path, uint64_t size,
-			 uint64_t dev, uint64_t ino)
+static int io_published(void *ctx, const char *path, uint64_t size,
+			uint64_t dev, uint64_t ino)
 {
 	struct env *e = ctx;
+	struct stat st;
 
 	pthread_mutex_lock(&e->mu);
+	if (e->pub_fail) {
+		pthread_mutex_unlock(&e->mu);
+		return e->pub_fail;
+	}
+	e->pub_name_existed = fstatat(e->rootfd, path, &st, 0) == 0 && st.st_ino == ino;
 	e->pub_count++;
 	snprintf(e->pub_path, sizeof(e->pub_path), "%s", path);
 	e->pub_size = size;
 	e->pub_dev = dev;
 	e->pub_ino = ino;
+	pthread_mutex_unlock(&e->mu);
+	return 0;
+}
+
+static void io_unpublished(void *ctx, uint64_t dev, uint64_t ino)
+{
+	struct env *e = ctx;
+
+	(void)dev;
+	(void)ino;
+	pthread_mutex_lock(&e->mu);
+	e->unpub_count++;
 	pthread_mutex_unlock(&e->mu);
 }
 
@@ -198,11 +219,15 @@ static int setup(void **state)
 	e->lim = (struct srv_sftp_limits){ .max_packet = 256 * 1024,
 					   .max_handles = 8,
 					   .allow_download = false,
-					   .sync_on_close = true };
+					   .sync_on_close = true,
+					   .max_file_size = 1 << 20,
+					   .max_path = 256,
+					   .max_depth = 4 };
 	e->io = (struct srv_sftp_io){ .ctx = e,
 				      .read = io_read,
 				      .write = io_write,
-				      .published = io_published };
+				      .published = io_published,
+				      .unpublished = io_unpublished };
 	e->rx = malloc(REPLY_MAX);
 	e->next_id = 1;
 	*state = e;
@@ -715,9 +740,10 @@ static void test_upload_is_published_only_by_clean_close(void **state)
 
 	assert_int_equal(c_close(e, &h), SRV_FX_OK);
 
-	/* The callback ran before OK was sent. */
+	/* The callback ran before OK was sent, and before the name existed. */
 	pthread_mutex_lock(&e->mu);
 	assert_int_equal(e->pub_count, 1);
+	assert_false(e->pub_name_existed);
 	assert_string_equal(e->pub_path, "up.txt");
 	assert_int_equal(e->pub_size, 11);
 	pthread_mutex_unlock(&e->mu);
@@ -909,6 +935,75 @@ static void test_links_are_refused(void **state)
 	assert_string_equal(e->msg, "hard links are not allowed");
 	assert_false(on_disk(e, "l"));
 	assert_false(on_disk(e, "g"));
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_file_size_limit_at_the_bound(void **state)
+{
+	struct env *e = *state;
+	struct handle h;
+
+	start(e);
+	assert_int_equal(c_open(e, "big", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	/* exactly max_file_size bytes: fine */
+	assert_int_equal(c_write(e, &h, (1 << 20) - 1, "x", 1), SRV_FX_OK);
+	/* one byte past it, even as a hole: refused, and never published */
+	assert_int_equal(c_write(e, &h, 1 << 20, "x", 1), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "file too large");
+	assert_int_equal(c_write(e, &h, (uint64_t)1 << 43, "x", 1), SRV_FX_FAILURE);
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_false(on_disk(e, "big"));
+	assert_int_equal(count_staging(e, "."), 0);
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_path_length_and_depth_limits_at_the_bound(void **state)
+{
+	struct env *e = *state;
+	char name[300];
+	struct handle h;
+
+	start(e);
+	/* max_depth 4 components: a/b/c/f is allowed, a/b/c/d/f is not */
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "a"), SRV_FX_OK);
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "a/b"), SRV_FX_OK);
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "a/b/c"), SRV_FX_OK);
+	assert_int_equal(c_open(e, "a/b/c/f", SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "a/b/c/d"), SRV_FX_OK);
+	assert_int_equal(c_open(e, "a/b/c/d/f", SRV_FXF_WRITE | SRV_FXF_CREAT, &h),
+			 SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "too many directory levels");
+	assert_int_equal(c_path_op(e, SRV_FXP_MKDIR, "a/b/c/d/e"), SRV_FX_FAILURE);
+	/* max_path 256: "/" + 255 bytes is the longest name */
+	memset(name, 'n', sizeof(name));
+	name[255] = '\0';
+	assert_int_equal(c_open(e, name, SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	/* "/a/" + 254 bytes = 257 */
+	memcpy(name, "a/", 2);
+	name[255] = 'n';
+	name[256] = '\0';
+	assert_int_equal(c_open(e, name, SRV_FXF_WRITE | SRV_FXF_CREAT, &h), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "name too long");
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_unrecorded_upload_is_not_published(void **state)
+{
+	struct env *e = *state;
+	struct handle h;
+
+	e->pub_fail = -EIO;
+	start(e);
+	assert_int_equal(c_open(e, "r.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "upload could not be recorded; try again");
+	assert_false(on_disk(e, "r.txt"));
+	assert_int_equal(count_staging(e, "."), 0);
 	assert_int_equal(stop(e), 0);
 }
 
@@ -1728,6 +1823,9 @@ int main(void)
 		T(test_request_before_init_ends_session),
 		T(test_second_init_ends_session),
 		T(test_upload_is_published_only_by_clean_close),
+		T(test_file_size_limit_at_the_bound),
+		T(test_path_length_and_depth_limits_at_the_bound),
+		T(test_unrecorded_upload_is_not_published),
 		T(test_upload_in_subdir_publishes_relative_path),
 		T(test_utf8_names_are_stored_byte_exact),
 		T(test_dotdot_and_absolute_paths_stay_inside_root),
