@@ -97,4 +97,56 @@ enum policy_daypart { POLICY_MORNING, POLICY_AFTERNOON, POLICY_EVENING, POLICY_N
  * 18-24 evening, 0-6 night. */
 enum policy_daypart policy_daypart(int hour);
 
+/* ---- source address ranges (cidr.c) ---- */
+
+/* Most ranges in one list, and its longest text (a stored column, an admin
+ * argument: enough for a few dozen ranges). */
+#define POLICY_CIDR_LIST_MAX 32
+#define POLICY_CIDR_TEXT_MAX 1024
+
+/* Is list a comma-separated list (no spaces) of IPv4 or IPv6 ranges
+ * "ADDR/BITS" (or bare addresses) with no host bits set? 0 or -EINVAL. */
+int policy_cidr_list_check(const char *list);
+/* Is addr (IPv4 dotted or IPv6 text) inside one of the ranges of list? An
+ * address only matches ranges of its own family. 1 yes, 0 no, -EINVAL when
+ * the list or the address is malformed (callers refuse then). */
+int policy_cidr_list_match(const char *list, const char *addr);
+
+/* ---- authorized_keys lines (authkeys.c) ---- */
+
+/* Longest line we read (an RSA 16384-bit key is about 2.8 KB of base64). */
+#define POLICY_AUTHKEY_LINE_MAX 8192
+/* Longest comment kept. */
+#define POLICY_AUTHKEY_COMMENT_MAX 256
+
+enum policy_authkey_status {
+	POLICY_AUTHKEY_OK = 0,
+	POLICY_AUTHKEY_EMPTY,      /* blank or a # comment: skip it */
+	POLICY_AUTHKEY_OPTIONS,    /* an options prefix (from=, command=, ...): refused,
+				    * since ignoring a restriction would widen access */
+	POLICY_AUTHKEY_BAD_TYPE,   /* the first word is not a key type we accept */
+	POLICY_AUTHKEY_NO_KEY,     /* no base64 after the type */
+	POLICY_AUTHKEY_BAD_BASE64, /* characters outside base64, or bad padding */
+	POLICY_AUTHKEY_BAD_COMMENT, /* control characters in the comment */
+	POLICY_AUTHKEY_TOO_LONG,
+};
+
+/* Where the parts of one line are (offsets into the caller's buffer). */
+struct policy_authkey {
+	size_t type_off, type_len;
+	size_t b64_off, b64_len;
+	size_t comment_off, comment_len; /* 0 length: none */
+};
+
+/* Split one OpenSSH authorized_keys line buf[pos..len) (no newline; a
+ * trailing CR is ignored): [options] type base64 [comment]. Types accepted:
+ * ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa. A line whose first
+ * word is not a type but a later one is, has options: refused. The key
+ * itself is not decoded (that is the SSH library's job). *out is written for
+ * OK only. */
+enum policy_authkey_status policy_authkey_parse(const char *buf, size_t len, size_t pos,
+						struct policy_authkey *out);
+/* Text for a status, for messages ("unsupported key type"). */
+const char *policy_authkey_error(enum policy_authkey_status st);
+
 #endif
