@@ -104,6 +104,17 @@ static const char *const migrations[] = {
 	" WHERE ingested_at IS NOT NULL AND removed_at IS NULL;"
 	"CREATE INDEX uploads_receipted ON uploads(ingested_at)"
 	" WHERE receipt_at IS NOT NULL AND receipt_removed_at IS NULL;",
+	/* batch accounts: public keys, and the source ranges they may come from. */
+	"ALTER TABLE users ADD COLUMN allowed_from TEXT;"
+	"CREATE TABLE user_keys ("
+	" id INTEGER PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" key_type TEXT NOT NULL,"
+	" key_blob TEXT NOT NULL,"
+	" comment TEXT NOT NULL DEFAULT '',"
+	" fingerprint TEXT NOT NULL,"
+	" added_at INTEGER NOT NULL,"
+	" UNIQUE (user_id, fingerprint));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -332,7 +343,8 @@ int store_relation_list(struct store *s, store_relation_cb cb, void *ud)
 	"u.id, r.number, u.username, u.full_name, u.email, u.batch, u.disabled," \
 	" u.password_hash, u.must_change, u.password_changed_at, u.totp_secret," \
 	" u.totp_last_step, u.created_at, u.last_login_at, u.last_login_src," \
-	" u.activation_hash, u.failed_count, u.locked_until, u.expiry_notified_for"
+	" u.activation_hash, u.failed_count, u.locked_until, u.expiry_notified_for," \
+	" u.allowed_from"
 
 static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
 {
@@ -357,6 +369,7 @@ static void user_row(sqlite3_stmt *st, struct store_user *u, bool secrets)
 	u->failed_count = sqlite3_column_int64(st, 16);
 	u->locked_until = sqlite3_column_int64(st, 17);
 	u->expiry_notified_for = sqlite3_column_int64(st, 18);
+	col_text(st, 19, u->allowed_from, sizeof(u->allowed_from));
 	blob = sqlite3_column_blob(st, 10);
 	bl = sqlite3_column_bytes(st, 10);
 	if (secrets) {
@@ -414,8 +427,8 @@ int store_user_add(struct store *s, struct store_user *u)
 	r = prepare(s,
 		    "INSERT INTO users(relation_id, username, full_name, email, batch,"
 		    " disabled, password_hash, must_change, password_changed_at,"
-		    " totp_secret, totp_last_step, created_at, activation_hash)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " totp_secret, totp_last_step, created_at, activation_hash, allowed_from)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		    &st);
 	if (r < 0)
 		goto out;
@@ -436,6 +449,7 @@ int store_user_add(struct store *s, struct store_user *u)
 	sqlite3_bind_int64(st, 11, u->totp_last_step);
 	sqlite3_bind_int64(st, 12, u->created_at);
 	bind_text(st, 13, u->activation_hash[0] ? u->activation_hash : NULL);
+	bind_text(st, 14, u->allowed_from[0] ? u->allowed_from : NULL);
 	r = step_done(st);
 	if (r < 0)
 		goto out;
@@ -1561,4 +1575,114 @@ int store_receipt_list(struct store *s, const char *relation, store_receipt_cb c
 out:
 	free(row);
 	return r < 0 ? r : 0;
+}
+
+/* ---- public keys of batch accounts ---- */
+
+#define KEY_COLS "id, user_id, key_type, key_blob, comment, fingerprint, added_at"
+
+static void key_row(sqlite3_stmt *st, struct store_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = sqlite3_column_int64(st, 0);
+	k->user_id = sqlite3_column_int64(st, 1);
+	col_text(st, 2, k->type, sizeof(k->type));
+	col_text(st, 3, k->blob, sizeof(k->blob));
+	col_text(st, 4, k->comment, sizeof(k->comment));
+	col_text(st, 5, k->fingerprint, sizeof(k->fingerprint));
+	k->added_at = sqlite3_column_int64(st, 6);
+}
+
+int store_key_add(struct store *s, const struct store_key *k)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s,
+			"INSERT INTO user_keys(user_id, key_type, key_blob, comment, fingerprint,"
+			" added_at) VALUES (?,?,?,?,?,?)",
+			&st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, k->user_id);
+	bind_text(st, 2, k->type);
+	bind_text(st, 3, k->blob);
+	bind_text(st, 4, k->comment);
+	bind_text(st, 5, k->fingerprint);
+	sqlite3_bind_int64(st, 6, k->added_at);
+	return step_done(st);
+}
+
+int store_key_find(struct store *s, int64_t user_id, const char *fingerprint,
+		   struct store_key *out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT " KEY_COLS " FROM user_keys WHERE user_id = ? AND fingerprint = ?",
+			&st);
+	int rc;
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	bind_text(st, 2, fingerprint);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		key_row(st, out);
+	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_key_list(struct store *s, int64_t user_id, store_key_cb cb, void *ud)
+{
+	struct store_key *k = malloc(sizeof(*k));
+	sqlite3_stmt *st = NULL;
+	int rc;
+	int r;
+
+	if (!k)
+		return -ENOMEM;
+	r = prepare(s, "SELECT " KEY_COLS " FROM user_keys WHERE user_id = ? ORDER BY id", &st);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, user_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key_row(st, k);
+		r = cb(k, ud);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = map_rc(rc);
+	sqlite3_finalize(st);
+out:
+	free(k);
+	return r < 0 ? r : 0;
+}
+
+int store_key_count(struct store *s, int64_t user_id)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "SELECT COUNT(*) FROM user_keys WHERE user_id = ?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_key_remove(struct store *s, int64_t user_id, const char *fingerprint)
+{
+	sqlite3_stmt *st = NULL;
+	int r = prepare(s, "DELETE FROM user_keys WHERE user_id = ? AND fingerprint = ?", &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, user_id);
+	bind_text(st, 2, fingerprint);
+	r = step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) != 1)
+		r = -ENOENT;
+	return r;
 }

@@ -18,6 +18,8 @@ struct store;
 #define STORE_HASH_MAX 256
 #define STORE_PATH_MAX 4096
 #define STORE_SRC_MAX 64
+/* A batch account's source ranges (policy_cidr_list_check; POLICY_CIDR_TEXT_MAX). */
+#define STORE_ALLOWED_FROM_MAX 1025
 
 struct store_relation {
 	int64_t id;
@@ -50,6 +52,7 @@ struct store_user {
 	int64_t failed_count;    /* consecutive failed logins */
 	int64_t locked_until;    /* 0: not locked */
 	int64_t expiry_notified_for; /* password_changed_at whose warning was mailed */
+	char allowed_from[STORE_ALLOWED_FROM_MAX]; /* batch: CIDR list; "": anywhere */
 };
 
 /* What a successful login saves, all in one transaction (nothing half-saved). */
@@ -271,5 +274,38 @@ int store_upload_get(struct store *s, int64_t id, struct store_receipt *out);
 typedef int (*store_receipt_cb)(const struct store_receipt *r, void *ud);
 /* All rows in id order, optionally of one relation. */
 int store_receipt_list(struct store *s, const char *relation, store_receipt_cb cb, void *ud);
+
+/* ---- public keys of batch accounts ---- */
+
+/* Longest base64 key blob kept (an RSA 16384-bit key is about 2.8 KB). */
+#define STORE_KEY_BLOB_MAX 4096
+#define STORE_KEY_TYPE_MAX 32
+#define STORE_KEY_COMMENT_MAX 257
+/* "SHA256:" and 43 base64 characters, as OpenSSH prints it. */
+#define STORE_FINGERPRINT_MAX 64
+
+struct store_key {
+	int64_t id;
+	int64_t user_id;
+	char type[STORE_KEY_TYPE_MAX];       /* "ssh-ed25519", "ssh-rsa", ... */
+	char blob[STORE_KEY_BLOB_MAX];       /* base64 of the public key blob */
+	char comment[STORE_KEY_COMMENT_MAX];
+	char fingerprint[STORE_FINGERPRINT_MAX]; /* "SHA256:..." */
+	int64_t added_at;
+};
+
+/* Add k (k->id is ignored). -EEXIST: the user already has this fingerprint;
+ * -EEXIST also when user_id does not exist (foreign key). */
+int store_key_add(struct store *s, const struct store_key *k);
+/* The user's key with this fingerprint. -ENOENT if none. */
+int store_key_find(struct store *s, int64_t user_id, const char *fingerprint,
+		   struct store_key *out);
+typedef int (*store_key_cb)(const struct store_key *k, void *ud);
+/* The user's keys in the order they were added. */
+int store_key_list(struct store *s, int64_t user_id, store_key_cb cb, void *ud);
+/* Number of keys of the user, or -errno. */
+int store_key_count(struct store *s, int64_t user_id);
+/* -ENOENT if the user has no key with this fingerprint. */
+int store_key_remove(struct store *s, int64_t user_id, const char *fingerprint);
 
 #endif

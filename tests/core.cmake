@@ -6,6 +6,7 @@ sftpdrop_unit_test(test_monproto SOURCES unit/test_monproto.c LIBS srv_mon)
 sftpdrop_unit_test(test_auth SOURCES unit/test_auth.c LIBS srv_mon PkgConfig::ARGON2)
 sftpdrop_unit_test(test_history SOURCES unit/test_history.c LIBS srv_login)
 sftpdrop_unit_test(test_batch_policy SOURCES unit/test_batch_policy.c LIBS policy)
+sftpdrop_unit_test(test_store_keys SOURCES unit/test_store_keys.c LIBS store)
 
 # Every text of the login dialogue and the e-mails is translated.
 find_program(XGETTEXT xgettext REQUIRED)
