@@ -15,6 +15,10 @@ struct srv_sftp_limits {
 	bool allow_download;  /* OPEN for read allowed */
 	bool sync_on_close;   /* fsync data + directory before CLOSE is answered */
 	uint64_t max_file_size; /* no upload grows beyond this (holes included) */
+	/* Bytes the relation may keep below the root, staging files included
+	 * (apparent sizes, holes count); 0: no quota. Usage is counted by a
+	 * walk at session start plus this session's own changes. */
+	uint64_t quota;
 	uint32_t max_path;    /* longest path, in bytes after normalisation */
 	uint32_t max_depth;   /* most path components below the root ("/a/f" is 2) */
 	/* Remove the staging file of an upload that was never cleanly closed

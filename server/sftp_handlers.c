@@ -296,7 +296,8 @@ static int open_slot(int pfd, const char *target, bool create,
 
 /* After a publish: an interrupted upload of the same name that nobody is
  * resuming is superseded by it. */
-static void drop_superseded(int pfd, const char *target, const char *ours, const char *path)
+static void drop_superseded(struct sftp_session *s, int pfd, const char *target,
+			    const char *ours, const char *path)
 {
 	char slot[SFTP_STAGING_NAME_MAX];
 	off_t len = 0;
@@ -304,9 +305,11 @@ static void drop_superseded(int pfd, const char *target, const char *ours, const
 
 	if (fd < 0)
 		return;
-	if (strcmp(slot, ours) != 0 && unlinkat(pfd, slot, 0) == 0)
+	if (strcmp(slot, ours) != 0 && unlinkat(pfd, slot, 0) == 0) {
+		sftp_quota_free(s, (uint64_t)len);
 		log_event(LOG_INFO, "sftp_discard", "path=%s size=%lld reason=superseded",
 			  log_q(path), (long long)len);
+	}
 	close(fd);
 }
 
@@ -440,6 +443,7 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 			r = -errno;
 			goto fail;
 		}
+		sftp_quota_free(s, (uint64_t)partial);
 		log_event(LOG_INFO, "sftp_discard", "path=%s size=%lld reason=superseded",
 			  log_q(path), (long long)partial);
 	} else if (fd == -EAGAIN || fd == -ENAMETOOLONG) {
@@ -453,10 +457,23 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 		goto fail;
 	}
 	if (exists && !(q->pflags & SRV_FXF_TRUNC)) {
+		/* The copy is a second file until it replaces the first. */
+		uint64_t size = (uint64_t)st.st_size;
+
 		how = "copy";
+		if (s->lim->quota &&
+		    (size > s->lim->quota || s->quota_used > s->lim->quota - size)) {
+			r = -EDQUOT;
+			goto fail;
+		}
 		r = copy_target(pfd, name, fd);
 		if (r < 0)
 			goto fail;
+		s->quota_used += size;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto fail;
 	}
 	if (q->pflags & SRV_FXF_APPEND) {
 		/* Set after the copy: copy_file_range refuses O_APPEND. On
@@ -478,6 +495,7 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 	h->fd = fd;
 	h->parentfd = pfd;
 	h->pflags = q->pflags;
+	h->size = (uint64_t)st.st_size;
 	h->kind = SFTP_H_WRITE;
 	if (keep_staging)
 		log_event(LOG_INFO, "sftp_resume", "path=%s offset=%lld", log_q(path),
@@ -558,7 +576,7 @@ int sftp_h_open(struct sftp_session *s, const struct srv_sftp_req *q)
 static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 {
 	char ours[SFTP_STAGING_NAME_MAX];
-	struct stat st;
+	struct stat st, old;
 	unsigned flags;
 	bool synced = true;
 	int dfd, r = 0;
@@ -593,6 +611,9 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 	 * promise against a name that appeared while it was uploading. */
 	flags = (h->pflags & SRV_FXF_EXCL) ? RENAME_NOREPLACE : 0;
 	memcpy(ours, h->staging, sizeof(ours));
+	if (fstatat(h->parentfd, h->name, &old, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(old.st_mode))
+		old.st_size = 0;
 	if (renameat2(h->parentfd, h->staging, h->parentfd, h->name, flags) < 0) {
 		r = -errno;
 		if (s->io->unpublished)
@@ -600,7 +621,8 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 		goto fail;
 	}
 	h->staging[0] = '\0';
-	drop_superseded(h->parentfd, h->name, ours, h->path);
+	sftp_quota_free(s, (uint64_t)old.st_size);
+	drop_superseded(s, h->parentfd, h->name, ours, h->path);
 	if (s->lim->sync_on_close) {
 		dfd = openat(h->parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) < 0) {
@@ -697,6 +719,12 @@ int sftp_h_write(struct sftp_session *s, const struct srv_sftp_req *q)
 		r = -EFBIG;
 		goto out;
 	}
+	/* Counted before a byte lands: an upload past the quota fails here,
+	 * whole, and is never published. APPEND writes at the end. */
+	r = sftp_quota_grow(s, h, ((h->pflags & SRV_FXF_APPEND) ? h->size : q->offset) +
+					  q->data.len);
+	if (r < 0)
+		goto out;
 	/* Straight from the receive buffer: no copy, no allocation. */
 	while (done < q->data.len) {
 		ssize_t n = pwrite(h->fd, q->data.p + done, q->data.len - done,
@@ -860,9 +888,19 @@ int sftp_h_fsetstat(struct sftp_session *s, const struct srv_sftp_req *q)
 	if (staging && (q->attrs.flags & SRV_ATTR_SIZE) &&
 	    q->attrs.size > s->lim->max_file_size)
 		return sftp_fail(s, q->id, -EFBIG, "fsetstat", h->path);
-	if (staging && (q->attrs.flags & SRV_ATTR_SIZE) &&
-	    ftruncate(fd, (off_t)q->attrs.size) < 0)
-		return sftp_fail(s, q->id, -errno, "fsetstat", h->path);
+	if (staging && (q->attrs.flags & SRV_ATTR_SIZE)) {
+		/* A hole counts like data (apparent size). */
+		uint64_t was = h->size;
+
+		r = sftp_quota_grow(s, h, q->attrs.size);
+		if (r < 0)
+			return sftp_fail(s, q->id, r, "fsetstat", h->path);
+		if (ftruncate(fd, (off_t)q->attrs.size) < 0)
+			return sftp_fail(s, q->id, -errno, "fsetstat", h->path);
+		if (q->attrs.size < was)
+			sftp_quota_free(s, was - q->attrs.size);
+		h->size = q->attrs.size;
+	}
 	if (q->attrs.flags & SRV_ATTR_ACMODTIME) {
 		attr_times(&q->attrs, h->times);
 		if (futimens(fd, h->times) < 0)
@@ -1040,6 +1078,7 @@ static int name_op(struct sftp_session *s, const struct srv_sftp_req *q,
 					      "sftp_rmdir" };
 	char *path = s->path_a;
 	const char *name = NULL;
+	struct stat st;
 	int pfd, r = 0;
 
 	r = client_path(s, &q->path, path);
@@ -1051,7 +1090,11 @@ static int name_op(struct sftp_session *s, const struct srv_sftp_req *q,
 	switch (op) {
 	case NOP_REMOVE:
 		/* Files only: unlinkat without AT_REMOVEDIR refuses dirs. */
+		if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			st.st_size = 0;
 		r = unlinkat(pfd, name, 0);
+		if (r == 0)
+			sftp_quota_free(s, (uint64_t)st.st_size);
 		break;
 	case NOP_MKDIR:
 		/* The mode the client asks for is ignored, like SETSTAT's. */
@@ -1154,12 +1197,36 @@ int sftp_x_posix_rename(struct sftp_session *s, const struct srv_sftp_req *q,
 	return do_rename(s, q->id, &args[0], &args[1], 0);
 }
 
+/* With a quota, the relation sees its quota as the size of the file
+ * system and what it may still store as the free space, unless the disk
+ * itself has less. */
+static void quota_statvfs(const struct sftp_session *s, struct statvfs *v)
+{
+	uint64_t bs = v->f_frsize ? v->f_frsize : (v->f_bsize ? v->f_bsize : 1);
+	uint64_t left, total;
+
+	if (!s->lim->quota)
+		return;
+	left = s->quota_used < s->lim->quota ? s->lim->quota - s->quota_used : 0;
+	total = s->lim->quota / bs;
+	left /= bs;
+	if (total < v->f_blocks)
+		v->f_blocks = total;
+	if (left < v->f_bavail)
+		v->f_bavail = left;
+	if (left < v->f_bfree)
+		v->f_bfree = left;
+}
+
 static int reply_statvfs(struct sftp_session *s, uint32_t id,
-			 const struct statvfs *v)
+			 const struct statvfs *in)
 {
 	/* Flag bits of the statvfs@openssh.com reply. */
 	const uint64_t fl_rdonly = 0x1, fl_nosuid = 0x2;
+	struct statvfs vq = *in, *v = &vq;
 	size_t mark;
+
+	quota_statvfs(s, v);
 
 	srv_sftp_begin(&s->out, SRV_FXP_EXTENDED_REPLY, true, id, &mark);
 	srv_sftp_add_u64(&s->out, v->f_bsize);

@@ -54,6 +54,7 @@ struct sftp_handle {
 	const char *name; /* uploads: last component, points into path */
 	char staging[SFTP_STAGING_NAME_MAX]; /* "" once renamed or removed */
 	uint32_t pflags;
+	uint64_t size;  /* uploads: apparent size of the staging file, for the quota */
 	bool failed;    /* a WRITE failed: the upload must not be published */
 	bool times_set; /* FSETSTAT times, re-applied just before publish */
 	bool readonly;  /* opened in the receipts window: never changed */
@@ -70,6 +71,7 @@ struct sftp_session {
 	uint32_t max_read;           /* largest DATA payload we send */
 	uint32_t max_write;          /* advertised WRITE payload size */
 	unsigned replies;            /* replies queued, to check "exactly one" */
+	uint64_t quota_used;         /* bytes below the root, when lim->quota */
 	bool inited;
 	/* Scratch space for normalised client paths (two for RENAME). */
 	char path_a[SRV_JAIL_PATH_MAX];
@@ -105,6 +107,16 @@ struct sftp_handle *sftp_handle_get(struct sftp_session *s,
 /* Close a handle's fds, remove an unpublished staging file, free the slot. */
 void sftp_handle_release(struct sftp_session *s, struct sftp_handle *h,
 			 const char *why);
+
+/* Quota accounting (sftp_handlers.c). Grow an upload to end bytes: 0, or
+ * -EDQUOT when that would take the relation past lim->quota (nothing is
+ * counted then). */
+int sftp_quota_grow(struct sftp_session *s, struct sftp_handle *h, uint64_t end);
+/* n bytes left the tree (removed, truncated, replaced). */
+void sftp_quota_free(struct sftp_session *s, uint64_t n);
+/* Sum of the apparent sizes of the regular files below rootfd, at most
+ * max_depth levels down, the receipts directory left out. 0 or -errno. */
+int sftp_quota_scan(int rootfd, uint32_t max_depth, uint64_t *used);
 
 /* Does the raw client path lead into the receipts window (/.receipts, which
  * is SD_RECEIPTS_DIR on disk)? For the permission check; in sftp_handlers.c. */

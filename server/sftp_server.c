@@ -151,7 +151,7 @@ static const struct err_map err_maps[] = {
 	{ ENOTEMPTY, SRV_FX_FAILURE, "directory not empty", ELOG_NONE },
 	{ EISDIR, SRV_FX_FAILURE, "is a directory", ELOG_NONE },
 	{ ENOSPC, SRV_FX_FAILURE, "disk full", ELOG_ERROR },
-	{ EDQUOT, SRV_FX_FAILURE, "quota exceeded", ELOG_ERROR },
+	{ EDQUOT, SRV_FX_FAILURE, "quota exceeded", ELOG_DENIED },
 	{ EFBIG, SRV_FX_FAILURE, "file too large", ELOG_ERROR },
 	{ ENAMETOOLONG, SRV_FX_FAILURE, "name too long", ELOG_NONE },
 	{ EMFILE, SRV_FX_FAILURE, "too many open files", ELOG_ERROR },
@@ -290,6 +290,7 @@ struct sftp_handle *sftp_handle_new(struct sftp_session *s, int *err)
 	h->name = NULL;
 	h->staging[0] = '\0';
 	h->pflags = 0;
+	h->size = 0;
 	h->failed = false;
 	h->times_set = false;
 	h->readonly = false;
@@ -342,6 +343,8 @@ void sftp_handle_release(struct sftp_session *s, struct sftp_handle *h,
 				log_event(LOG_WARNING, "sftp_error",
 					  "op=discard path=%s errno=%s", log_q(h->path),
 					  err_name(errno));
+			else
+				sftp_quota_free(s, h->size);
 			log_event(LOG_INFO, "sftp_discard", "path=%s reason=%s",
 				  log_q(h->path), why);
 		}
@@ -592,6 +595,16 @@ int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
 	/* Longnames use local time; load the zone before any lock-down
 	 * hides /etc/localtime from us. */
 	tzset();
+	if (lim->quota) {
+		r = sftp_quota_scan(rootfd, lim->max_depth, &s->quota_used);
+		if (r < 0) {
+			log_event(LOG_ERR, "sftp_error", "op=quota reason=\"cannot count usage\" errno=%s",
+				  err_name(-r));
+			goto out;
+		}
+		log_event(LOG_DEBUG, "sftp_quota", "used=%llu quota=%llu",
+			  (unsigned long long)s->quota_used, (unsigned long long)lim->quota);
+	}
 
 	/* Unprocessed bytes are in[start, end). */
 	for (;;) {

@@ -302,13 +302,18 @@ static void open_sftp_channel(struct worker *w)
 	}
 }
 
-/* While SFTP runs, other requests (a second channel, a shell) are refused. */
+/* While SFTP runs, other requests (a second channel, a shell) are refused:
+ * one SFTP channel per connection is served (clients that want more, such
+ * as OpenSSH's ControlMaster, open another connection when refused). */
 static int refuse_message(ssh_session s, ssh_message msg, void *ud)
 {
+	int type = ssh_message_type(msg);
+
 	(void)s;
 	(void)ud;
-	log_event(LOG_NOTICE, "request_refused", "type=%d subtype=%d stage=sftp",
-		  ssh_message_type(msg), ssh_message_subtype(msg));
+	log_event(LOG_NOTICE, "request_refused", "type=%d subtype=%d stage=sftp reason=%s",
+		  type, ssh_message_subtype(msg),
+		  type == SSH_REQUEST_CHANNEL_OPEN ? "channel_limit" : "not_allowed");
 	return 1; /* libssh sends the default (negative) reply */
 }
 
@@ -407,6 +412,7 @@ static void serve_sftp(struct worker *w)
 		.allow_download = w->conf->allow_download,
 		.sync_on_close = w->conf->sync_on_close,
 		.max_file_size = (uint64_t)w->conf->max_file_size,
+		.quota = (uint64_t)w->conf->relation_quota,
 		.max_path = (uint32_t)w->conf->sftp_max_path,
 		.max_depth = (uint32_t)w->conf->sftp_max_depth,
 	};

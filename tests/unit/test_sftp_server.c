@@ -1815,6 +1815,160 @@ static void test_receipts_are_a_read_only_window_readable_without_downloads(void
 	assert_int_equal(stop(e), 0);
 }
 
+/* ---- the relation quota (issue 4) ---- */
+
+static void put_file(struct env *e, const char *rel, size_t size)
+{
+	char p[PATH_MAX * 2];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", e->root, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+}
+
+static void test_quota_at_the_bound_counts_files_staging_and_holes(void **state)
+{
+	struct env *e = *state;
+	static char data[1000];
+	struct handle h;
+
+	memset(data, 'q', sizeof(data));
+	e->lim.quota = 1000;
+	/* 300 bytes already there (a sparse file counts its apparent size);
+	 * receipts are the service's and do not count. */
+	put_file(e, "old", 300);
+	put_receipt(e, "r.json", "{\"a\": 1}");
+	start(e);
+	/* up to exactly the quota: fine */
+	assert_int_equal(c_open(e, "a", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 699), SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 699, data, 1), SRV_FX_OK);
+	/* rewriting bytes already counted costs nothing */
+	assert_int_equal(c_write(e, &h, 0, data, 700), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_true(on_disk(e, "a"));
+	/* one byte over: refused with a message that says so, never published */
+	assert_int_equal(c_open(e, "b", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 1), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "quota exceeded");
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_false(on_disk(e, "b"));
+	assert_int_equal(count_staging(e, "."), 0);
+	/* the session stays usable: removing a file makes room */
+	assert_int_equal(c_path_op(e, SRV_FXP_REMOVE, "old"), SRV_FX_OK);
+	assert_int_equal(upload(e, "c", "0123456789"), SRV_FX_OK);
+	/* a hole counts like data */
+	assert_int_equal(c_open(e, "d", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 290, data, 1), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "quota exceeded");
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	/* exactly at the bound: 700 + 10 + 290 */
+	assert_int_equal(c_open(e, "d", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 289, data, 1), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	/* a replacement needs room beside the file it replaces until CLOSE */
+	assert_int_equal(c_open(e, "a", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 100), SRV_FX_FAILURE);
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_int_equal(c_path_op(e, SRV_FXP_REMOVE, "d"), SRV_FX_OK);
+	assert_int_equal(c_open(e, "a", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 100), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	/* a new session counts what is on disk: 100 + 10, and an interrupted
+	 * upload's staging file counts too */
+	next_session(e);
+	assert_int_equal(c_open(e, "p", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 500), SRV_FX_OK);
+	next_session(e); /* EOF: p's 500 bytes kept for resume */
+	assert_int_equal(c_open(e, "q", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, 390), SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 390, data, 1), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "quota exceeded");
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_quota_refuses_resize_and_copy_past_it(void **state)
+{
+	struct env *e = *state;
+	struct srv_sftp_attrs a = { .flags = SRV_ATTR_SIZE };
+	struct handle h;
+	struct pkt p;
+
+	e->lim.quota = 1000;
+	start(e);
+	assert_int_equal(upload(e, "f", "0123456789"), SRV_FX_OK);
+	assert_int_equal(c_open(e, "g", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	/* FSETSTAT size grows the file by a hole: counted like a write */
+	a.size = 991;
+	head(e, &p, SRV_FXP_FSETSTAT);
+	p_strn(&p, h.b, h.n);
+	p_u32(&p, SRV_ATTR_SIZE);
+	p_u64(&p, a.size);
+	assert_int_equal(status(e, send_pkt(e, &p)), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "quota exceeded");
+	head(e, &p, SRV_FXP_FSETSTAT);
+	p_strn(&p, h.b, h.n);
+	p_u32(&p, SRV_ATTR_SIZE);
+	p_u64(&p, 990);
+	assert_int_equal(status(e, send_pkt(e, &p)), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	/* appending to f copies it into staging first: 10 more bytes than
+	 * there is room for */
+	assert_int_equal(c_open(e, "f", SRV_FXF_WRITE | SRV_FXF_APPEND, &h), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "quota exceeded");
+	assert_int_equal(stop(e), 0);
+}
+
+static void test_statvfs_reports_what_the_quota_leaves(void **state)
+{
+	struct env *e = *state;
+	static char data[40960];
+	struct handle h;
+	struct pkt p;
+	uint64_t frsize;
+	uint32_t id;
+
+	e->lim.quota = 100 * 4096;
+	start(e);
+	assert_int_equal(c_open(e, "f", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, data, sizeof(data)), SRV_FX_OK);
+	head(e, &p, SRV_FXP_EXTENDED);
+	p_str(&p, "statvfs@openssh.com");
+	p_str(&p, "/");
+	id = send_pkt(e, &p);
+	assert_int_equal(rx_for(e, id), SRV_FXP_EXTENDED_REPLY);
+	frsize = g64(e->rx + 5 + 8);
+	assert_true(frsize > 0);
+	/* blocks, bfree, bavail */
+	assert_true(g64(e->rx + 5 + 16) <= 100 * 4096 / frsize);
+	assert_true(g64(e->rx + 5 + 24) <= 90 * 4096 / frsize);
+	assert_true(g64(e->rx + 5 + 32) <= 90 * 4096 / frsize);
+	assert_true(g64(e->rx + 5 + 32) * frsize > 90 * 4096 - frsize);
+	/* fstatvfs on the open upload says the same */
+	head(e, &p, SRV_FXP_EXTENDED);
+	p_str(&p, "fstatvfs@openssh.com");
+	p_strn(&p, h.b, h.n);
+	id = send_pkt(e, &p);
+	assert_int_equal(rx_for(e, id), SRV_FXP_EXTENDED_REPLY);
+	assert_true(g64(e->rx + 5 + 32) <= 90 * 4096 / frsize);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_int_equal(stop(e), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1858,6 +2012,9 @@ int main(void)
 		T(test_pipelined_requests_answered_in_order),
 		T(test_requests_split_across_reads_are_reassembled),
 		T(test_invalid_handles_and_limits),
+		T(test_quota_at_the_bound_counts_files_staging_and_holes),
+		T(test_quota_refuses_resize_and_copy_past_it),
+		T(test_statvfs_reports_what_the_quota_leaves),
 		cmocka_unit_test(test_jail_clean_normalises_and_refuses),
 	};
 #undef T
