@@ -63,18 +63,20 @@ static void step_event(struct login *l, const char *event, const char *outcome,
 	audit(l, event, outcome, detail);
 }
 
-static enum login_result deny(struct login *l, const char *cause)
+enum login_result login_refuse(struct login *l, const char *cause, const char *extra)
 {
 	int64_t now = clock_now();
+	char detail[256];
 	bool final;
 	int r;
 
 	l->failures++;
 	final = l->failures >= (unsigned)l->conf->max_auth_tries;
-	log_event(LOG_AUTHPRIV | LOG_NOTICE, "auth_fail", "relation=%s user=%s reason=%s%s",
+	log_event(LOG_AUTHPRIV | LOG_NOTICE, "auth_fail", "relation=%s user=%s reason=%s%s%s%s",
 		  l->relation[0] ? l->relation : "-", log_q(l->username), cause,
-		  final ? " final=yes" : "");
-	audit(l, "auth_fail", "denied", cause);
+		  extra ? " " : "", extra ? extra : "", final ? " final=yes" : "");
+	snprintf(detail, sizeof(detail), "%s%s%s", cause, extra ? " " : "", extra ? extra : "");
+	audit(l, "auth_fail", "denied", detail);
 	if (l->user.id > 0) {
 		r = store_user_fail(l->store, l->user.id, now, l->conf->lockout_threshold,
 				    l->conf->lockout_seconds);
@@ -98,6 +100,11 @@ static enum login_result deny(struct login *l, const char *cause)
 	}
 	login_reset(l);
 	return final ? LOGIN_DENIED_FINAL : LOGIN_DENIED;
+}
+
+static enum login_result deny(struct login *l, const char *cause)
+{
+	return login_refuse(l, cause, NULL);
 }
 
 static void set_round(struct dialog_round *next, const char *instruction,

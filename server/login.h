@@ -69,6 +69,13 @@ enum login_result login_password(struct login *l, const char *login, const char 
 int login_password_reused(struct store *s, int64_t user_id, unsigned depth,
 			  const char *password);
 
+/* Refuse the current attempt for cause (a reason= word of docs/login.md):
+ * log auth_fail (extra, "key=value ..." or NULL, appended to the line and the
+ * audit detail), count it for the account's lockout (when l->user is known)
+ * and the source's ban, and forget the attempt. LOGIN_DENIED_FINAL once the
+ * connection has used up max_auth_tries. */
+enum login_result login_refuse(struct login *l, const char *cause, const char *extra);
+
 /* The answer to the current round (answer NULL for a zero-prompt round). */
 enum login_result login_answer(struct login *l, const char *answer,
 			       struct dialog_round *next);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "auth_pubkey.h"
 #include "i18n.h"
 #include "login.h"
 #include "clock.h"
@@ -71,7 +72,8 @@ static int reply_status(struct mon_ctx *m, uint8_t status)
 	return mon_send(m->sock, &b, -1);
 }
 
-static void logged_in(struct mon_ctx *m)
+/* how: "method=..." and what else the auth_ok line says. */
+static void logged_in(struct mon_ctx *m, const char *how)
 {
 	char ctx[256];
 
@@ -80,7 +82,7 @@ static void logged_in(struct mon_ctx *m)
 	snprintf(ctx, sizeof(ctx), "%s relation=%s user=%s", m->log_ctx, m->login.relation,
 		 log_q(m->login.username));
 	log_set_context(ctx);
-	log_event(LOG_AUTHPRIV | LOG_INFO, "auth_ok", "method=password+totp");
+	log_event(LOG_AUTHPRIV | LOG_INFO, "auth_ok", "%s", how);
 	if (m->notify_fd >= 0) {
 		pid_t me = getpid();
 
@@ -109,7 +111,7 @@ static int reply_login(struct mon_ctx *m, enum login_result res,
 		mon_buf_wipe(&b); /* an enrolment round carries the new TOTP secret */
 		return r;
 	case LOGIN_OK:
-		logged_in(m);
+		logged_in(m, "method=password+totp");
 		mon_buf_init(&b, MON_ST_OK);
 		break;
 	case LOGIN_DENIED:
@@ -159,6 +161,39 @@ static int on_answer(struct mon_ctx *m, struct mon_buf *req)
 	r = reply_login(m, res, &next);
 	explicit_bzero(&next, sizeof(next));
 	return r;
+}
+
+/* A batch account's key: a query (may it?) or, with the signature verified
+ * by libssh in the worker, the login itself (auth_pubkey.c decides). */
+static int on_pubkey(struct mon_ctx *m, struct mon_buf *req)
+{
+	const char *login, *type, *b64;
+	char fp[STORE_FINGERPRINT_MAX], how[128];
+	enum login_result res;
+	uint8_t verified;
+
+	if (mon_get_str(req, &login, NULL) < 0 || mon_get_str(req, &type, NULL) < 0 ||
+	    mon_get_str(req, &b64, NULL) < 0 || mon_get_u8(req, &verified) < 0 ||
+	    mon_get_end(req) < 0 || verified > 1)
+		return -EBADMSG;
+	/* Any dialogue under way is abandoned (auth_pubkey_login resets it). */
+	m->state = MS_NONE;
+	res = auth_pubkey_login(&m->login, login, type, b64, verified != 0, fp);
+	switch (res) {
+	case LOGIN_OK:
+		if (!verified)
+			return reply_status(m, MON_ST_OK);
+		snprintf(how, sizeof(how), "method=publickey fingerprint=%s", fp);
+		logged_in(m, how);
+		return reply_status(m, MON_ST_OK);
+	case LOGIN_DENIED:
+	case LOGIN_DENIED_FINAL:
+		pad_delay(m);
+		return reply_status(m, res == LOGIN_DENIED ? MON_ST_DENIED : MON_ST_DENIED_FINAL);
+	case LOGIN_CONTINUE:
+		break;
+	}
+	return -EPROTO;
 }
 
 static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
@@ -228,6 +263,7 @@ static const struct mon_handler {
 } mon_table[] = {
 	{ MON_AUTH_PASSWORD, on_password, MS_NONE | MS_DIALOGUE },
 	{ MON_AUTH_ANSWER, on_answer, MS_DIALOGUE },
+	{ MON_AUTH_PUBKEY, on_pubkey, MS_NONE | MS_DIALOGUE },
 	{ MON_OPEN_ROOT, on_open_root, MS_AUTHED },
 	{ MON_UPLOAD, on_upload, MS_AUTHED },
 	{ MON_UPLOAD_ABORT, on_upload_abort, MS_AUTHED },

@@ -15,6 +15,8 @@ enum mon_type {
 	MON_OPEN_ROOT = 3,     /* -                 -> u8 status, str relation, str user + fd */
 	MON_UPLOAD = 4,        /* str name, u64 size, u64 dev, u64 ino -> u8 status */
 	MON_UPLOAD_ABORT = 5,  /* u64 dev, u64 ino: the announced upload was not published */
+	MON_AUTH_PUBKEY = 6,   /* str login, str key type, str base64 key, u8 signature_verified
+				* -> u8 status (OK: key acceptable, or logged in if verified) */
 };
 
 enum mon_status {

@@ -21,6 +21,9 @@
 #include "sftp.h"
 
 #define PROMPT_PASSWORD "Password: "
+/* What a client may try: keys (batch accounts), the password (people). */
+#define AUTH_METHODS \
+	(SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE)
 
 enum pending { PEND_NONE, PEND_PASSWORD, PEND_ROUND };
 
@@ -159,7 +162,7 @@ static void auth_failed(struct worker *w, ssh_message msg, int status)
 {
 	w->have_round = false;
 	w->pending = PEND_NONE;
-	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_set_auth_methods(w->s, AUTH_METHODS);
 	ssh_message_reply_default(msg);
 	if (status == MON_ST_DENIED_FINAL || status < 0) {
 		ssh_message_free(msg);
@@ -180,6 +183,60 @@ static bool take_login(struct worker *w, const char *user)
 		return strcmp(w->login, name) == 0;
 	snprintf(w->login, sizeof(w->login), "%s", name);
 	w->have_login = true;
+	return true;
+}
+
+/* Ask the monitor about the key of a publickey request; verified: libssh
+ * has checked the signature. The status, or -errno. */
+static int ask_pubkey(struct worker *w, ssh_key key, bool verified)
+{
+	const char *type = ssh_key_type_to_char(ssh_key_type(key));
+	struct mon_buf b;
+	char *b64 = NULL;
+	int r;
+
+	if (!type || ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return MON_ST_DENIED; /* not a key libssh can describe: no */
+	mon_buf_init(&b, MON_AUTH_PUBKEY);
+	r = mon_put_cstr(&b, w->login);
+	if (r == 0)
+		r = mon_put_cstr(&b, type);
+	if (r == 0)
+		r = mon_put_cstr(&b, b64);
+	if (r == 0)
+		r = mon_put_u8(&b, verified ? 1 : 0);
+	ssh_string_free_char(b64);
+	if (r < 0)
+		return MON_ST_DENIED; /* too big for any key we accept */
+	return ask(w, &b, NULL);
+}
+
+/* A publickey request (batch accounts). Without a signature it is a query,
+ * answered with PK_OK when the monitor says the key would do; with one
+ * (already verified by libssh, else it never gets here) it is the login. */
+static bool on_pubkey(struct worker *w, ssh_message msg)
+{
+	ssh_key key = ssh_message_auth_pubkey(msg);
+	enum ssh_publickey_state_e state = ssh_message_auth_publickey_state(msg);
+	int st;
+
+	/* Keys and passwords do not mix: a password dialogue under way is over. */
+	w->have_round = false;
+	w->pending = PEND_NONE;
+	if (!key || (state != SSH_PUBLICKEY_STATE_NONE && state != SSH_PUBLICKEY_STATE_VALID)) {
+		auth_failed(w, msg, MON_ST_DENIED);
+		return false;
+	}
+	st = ask_pubkey(w, key, state == SSH_PUBLICKEY_STATE_VALID);
+	if (st != MON_ST_OK) {
+		auth_failed(w, msg, st);
+		return false;
+	}
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		ssh_message_auth_reply_pk_ok_simple(msg);
+		return false;
+	}
+	ssh_message_auth_reply_success(msg, 0);
 	return true;
 }
 
@@ -242,8 +299,10 @@ static bool on_auth(struct worker *w, ssh_message msg)
 		else
 			ask_client_password(msg, w);
 		return false;
+	case SSH_AUTH_METHOD_PUBLICKEY:
+		return on_pubkey(w, msg);
 	default:
-		/* none, publickey (batch accounts come later), hostbased, gssapi */
+		/* none, hostbased, gssapi */
 		ssh_message_reply_default(msg);
 		return false;
 	}
@@ -251,7 +310,7 @@ static bool on_auth(struct worker *w, ssh_message msg)
 
 static void authenticate(struct worker *w)
 {
-	ssh_set_auth_methods(w->s, SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE);
+	ssh_set_auth_methods(w->s, AUTH_METHODS);
 	for (;;) {
 		ssh_message msg = ssh_message_get(w->s);
 		bool done = false;
