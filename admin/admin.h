@@ -30,6 +30,8 @@ enum admin_opt {
 	ADMIN_OPT_SINCE,
 	ADMIN_OPT_TOTP, /* a flag: non-NULL when given */
 	ADMIN_OPT_PARTIAL, /* a flag: uploads --partial */
+	ADMIN_OPT_BATCH, /* a flag: user add --batch */
+	ADMIN_OPT_FROM,  /* user add --from CIDR,... (batch accounts) */
 	ADMIN_OPT_COUNT
 };
 
@@ -88,5 +90,8 @@ int admin_cmd_bans_lift(struct admin_ctx *ctx);
 int admin_cmd_audit(struct admin_ctx *ctx);
 int admin_cmd_notify_expiring(struct admin_ctx *ctx);
 int admin_cmd_uploads(struct admin_ctx *ctx);
+int admin_cmd_key_add(struct admin_ctx *ctx);
+int admin_cmd_key_list(struct admin_ctx *ctx);
+int admin_cmd_key_remove(struct admin_ctx *ctx);
 
 #endif

@@ -184,6 +184,18 @@ int admin_fold_username(const char *in, char *out, size_t outsz)
 	return 0;
 }
 
+/* "SHA256:" and the unpadded base64 of 32 bytes. */
+static bool check_fingerprint(const char *v)
+{
+	if (strncmp(v, "SHA256:", 7) != 0 || strlen(v) != 7 + 43)
+		return false;
+	for (const char *p = v + 7; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '+' || *p == '/'))
+			return false;
+	return true;
+}
+
 int admin_check_arg(enum admin_arg_kind kind, const char *value, char *why, size_t whylen)
 {
 	char user[SD_USERNAME_MAX + 1];
@@ -237,6 +249,20 @@ int admin_check_arg(enum admin_arg_kind kind, const char *value, char *why, size
 		if (admin_canonical_address(value, addr, sizeof(addr)) == 0)
 			return 0;
 		snprintf(why, whylen, "must be a numeric IPv4 or IPv6 address");
+		return -EINVAL;
+	case ADMIN_ARG_CIDRS:
+		if (policy_cidr_list_check(value) == 0)
+			return 0;
+		snprintf(why, whylen,
+			 "must be ranges like 192.0.2.0/24 or 2001:db8::/32, separated by commas "
+			 "without spaces, with no bits set after the prefix (at most %d)",
+			 POLICY_CIDR_LIST_MAX);
+		return -EINVAL;
+	case ADMIN_ARG_FINGERPRINT:
+		if (check_fingerprint(value))
+			return 0;
+		snprintf(why, whylen, "must be SHA256: and 43 base64 characters "
+				      "(as ssh-keygen -l and 'key list' print it)");
 		return -EINVAL;
 	}
 	snprintf(why, whylen, "is not valid");

@@ -15,6 +15,8 @@ enum admin_arg_kind {
 	ADMIN_ARG_PATH,
 	ADMIN_ARG_TIME,     /* YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ (UTC) or epoch seconds */
 	ADMIN_ARG_ADDRESS,  /* a numeric IPv4 or IPv6 address */
+	ADMIN_ARG_CIDRS,    /* comma-separated IPv4/IPv6 ranges (policy_cidr_list_check) */
+	ADMIN_ARG_FINGERPRINT, /* SHA256:<43 base64 characters>, as ssh-keygen -l prints */
 };
 
 /* Is value acceptable as kind? 0, or -EINVAL with the reason (a phrase that

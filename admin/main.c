@@ -34,6 +34,8 @@ static const struct opt_def opt_defs[] = {
 	{ "since", ADMIN_OPT_SINCE, ADMIN_ARG_TIME, false },
 	{ "totp", ADMIN_OPT_TOTP, ADMIN_ARG_TEXT, true },
 	{ "partial", ADMIN_OPT_PARTIAL, ADMIN_ARG_TEXT, true },
+	{ "batch", ADMIN_OPT_BATCH, ADMIN_ARG_TEXT, true },
+	{ "from", ADMIN_OPT_FROM, ADMIN_ARG_CIDRS, false },
 };
 
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -60,9 +62,11 @@ static const struct cmd_def cmds[] = {
 	{ "relation", "list", admin_cmd_relation_list, 0, 0, { 0 }, 0, 0, true,
 	  "relation list" },
 	{ "user", "add", admin_cmd_user_add, 2, 2, USER_ARGS,
-	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL) | BIT(ADMIN_OPT_TOTP),
+	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL) | BIT(ADMIN_OPT_TOTP) |
+		  BIT(ADMIN_OPT_BATCH) | BIT(ADMIN_OPT_FROM),
 	  BIT(ADMIN_OPT_NAME) | BIT(ADMIN_OPT_EMAIL), true,
-	  "user add RELATIENUMMER USERNAME --name FULLNAME --email EMAIL [--totp]" },
+	  "user add RELATIENUMMER USERNAME --name FULLNAME --email EMAIL "
+	  "[--totp | --batch [--from CIDR,...]]" },
 	{ "user", "list", admin_cmd_user_list, 0, 1, { ADMIN_ARG_RELATION }, 0, 0, true,
 	  "user list [RELATIENUMMER]" },
 	{ "user", "show", admin_cmd_user_show, 2, 2, USER_ARGS, 0, 0, true,
@@ -77,6 +81,13 @@ static const struct cmd_def cmds[] = {
 	  "user reset-password RELATIENUMMER USERNAME" },
 	{ "user", "reset-totp", admin_cmd_user_reset_totp, 2, 2, USER_ARGS, 0, 0, true,
 	  "user reset-totp RELATIENUMMER USERNAME" },
+	{ "key", "add", admin_cmd_key_add, 2, 2, USER_ARGS, 0, 0, true,
+	  "key add RELATIENUMMER USERNAME < authorized_keys lines" },
+	{ "key", "list", admin_cmd_key_list, 2, 2, USER_ARGS, 0, 0, true,
+	  "key list RELATIENUMMER USERNAME" },
+	{ "key", "remove", admin_cmd_key_remove, 3, 3,
+	  { ADMIN_ARG_RELATION, ADMIN_ARG_USERNAME, ADMIN_ARG_FINGERPRINT }, 0, 0, true,
+	  "key remove RELATIENUMMER USERNAME SHA256:FINGERPRINT" },
 	{ "bans", "lift", admin_cmd_bans_lift, 1, 1, { ADMIN_ARG_ADDRESS }, 0, 0, true,
 	  "bans lift ADDRESS" },
 	{ "bans", NULL, admin_cmd_bans, 0, 0, { 0 }, 0, 0, true, "bans" },
@@ -112,6 +123,10 @@ static const char *kind_name(enum admin_arg_kind kind)
 		return "time";
 	case ADMIN_ARG_ADDRESS:
 		return "address";
+	case ADMIN_ARG_CIDRS:
+		return "address ranges";
+	case ADMIN_ARG_FINGERPRINT:
+		return "fingerprint";
 	}
 	return "value";
 }

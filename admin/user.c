@@ -13,6 +13,7 @@
 #include "admin.h"
 #include "credentials.h"
 #include "output.h"
+#include "policy.h"
 #include "util.h"
 
 /* Everything secret about one new account, in one place so that one
@@ -112,15 +113,81 @@ static int make_credentials(struct admin_ctx *ctx, struct new_account *a, bool t
 	return r;
 }
 
+/* A batch account logs in with its keys only: its password hash is that of
+ * 32 random bytes nobody ever sees (a real argon2id hash, so that a password
+ * attempt costs the same as for a person), it is activated, never asked to
+ * change anything, and has no TOTP. */
+static int make_batch(struct admin_ctx *ctx, struct new_account *a)
+{
+	struct store_user *u = &a->user;
+	uint8_t raw[32];
+	char hex[65];
+	int r;
+
+	r = util_random(raw, sizeof(raw));
+	if (r < 0) {
+		admin_err("cannot generate random bytes: %s", strerror(-r));
+		return r;
+	}
+	util_hex(raw, sizeof(raw), hex);
+	r = admin_password_hash(&ctx->conf, hex, u->password_hash, sizeof(u->password_hash));
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(hex, sizeof(hex));
+	if (r < 0) {
+		admin_hash_error(ctx, r);
+		return r;
+	}
+	u->batch = true;
+	u->must_change = false;
+	u->activation_hash[0] = '\0';
+	u->totp_secret_len = 0;
+	if (ctx->opt[ADMIN_OPT_FROM])
+		snprintf(u->allowed_from, sizeof(u->allowed_from), "%s", ctx->opt[ADMIN_OPT_FROM]);
+	return 0;
+}
+
+static int print_batch(const struct admin_ctx *ctx, struct new_account *a)
+{
+	const struct store_user *u = &a->user;
+	const struct admin_secret_item items[] = {
+		{ .key = "login", .label = "login", .value = a->login },
+		{ .key = "relation", .value = u->relation },
+		{ .key = "username", .value = u->username },
+		{ .key = "name", .value = u->full_name },
+		{ .key = "email", .value = u->email },
+		{ .key = "kind", .label = "kind", .value = "batch" },
+		{ .key = "allowed_from", .label = "allowed from",
+		  .value = u->allowed_from[0] ? u->allowed_from : NULL },
+	};
+	char note[256];
+
+	snprintf(note, sizeof(note),
+		 "A key-only account%s. Add its public keys with:\n"
+		 "  sftpdrop-admin key add %s %s < id_ed25519.pub\n",
+		 u->allowed_from[0] ? "" : " (any source address)", u->relation, u->username);
+	return admin_out_secrets(ctx->json, items, sizeof(items) / sizeof(items[0]), note,
+				 a->text, sizeof(a->text));
+}
+
 int admin_cmd_user_add(struct admin_ctx *ctx)
 {
 	const char *relation = ctx->args[0];
+	bool batch = ctx->opt[ADMIN_OPT_BATCH] != NULL;
 	struct new_account *a = NULL;
 	struct store_user *u;
 	int64_t now = admin_now();
+	char extra[POLICY_CIDR_TEXT_MAX + 64];
 	int pr;
 	int r;
 
+	if (batch && ctx->opt[ADMIN_OPT_TOTP]) {
+		admin_err("--totp and --batch do not go together: a batch account has no TOTP");
+		return -EINVAL;
+	}
+	if (!batch && ctx->opt[ADMIN_OPT_FROM]) {
+		admin_err("--from applies to batch accounts only (add --batch)");
+		return -EINVAL;
+	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		r = -ENOMEM;
@@ -155,7 +222,7 @@ int admin_cmd_user_add(struct admin_ctx *ctx)
 	u->password_changed_at = now;
 	u->totp_last_step = -1;
 	u->created_at = now;
-	r = make_credentials(ctx, a, ctx->opt[ADMIN_OPT_TOTP] != NULL);
+	r = batch ? make_batch(ctx, a) : make_credentials(ctx, a, ctx->opt[ADMIN_OPT_TOTP] != NULL);
 	if (r < 0)
 		goto out;
 	r = store_user_add(ctx->store, u);
@@ -168,11 +235,16 @@ int admin_cmd_user_add(struct admin_ctx *ctx)
 			admin_err("cannot add user %s: %s", a->login, strerror(-r));
 		goto out;
 	}
-	r = admin_audit_ex(ctx, now, relation, ctx->username, "user_add", "ok",
-			   u->totp_secret_len ? "totp=provisioned" : "totp=at_first_login");
+	if (batch)
+		snprintf(extra, sizeof(extra), "kind=batch allowed_from=%s",
+			 u->allowed_from[0] ? u->allowed_from : "any");
+	else
+		snprintf(extra, sizeof(extra), "%s",
+			 u->totp_secret_len ? "totp=provisioned" : "totp=at_first_login");
+	r = admin_audit_ex(ctx, now, relation, ctx->username, "user_add", "ok", extra);
 	/* The account exists: its secrets must be shown even if the audit failed,
 	 * or nobody could ever log in with it. */
-	pr = print_secret(ctx, a);
+	pr = batch ? print_batch(ctx, a) : print_secret(ctx, a);
 	if (pr < 0) {
 		admin_err("user %s was added, but its credentials could not be written "
 			  "(%s); its activation code is lost: disable the account",
