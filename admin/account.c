@@ -64,6 +64,7 @@ struct account_view {
 	bool human;                /* password expiry applies */
 	struct policy_expiry expiry;
 	bool warned;               /* the expiry e-mail for this password was sent */
+	int keys;                  /* public keys (batch accounts) */
 };
 
 static void view_of(const struct admin_ctx *ctx, const struct store_user *u, int64_t now,
@@ -74,6 +75,7 @@ static void view_of(const struct admin_ctx *ctx, const struct store_user *u, int
 	snprintf(v->login, sizeof(v->login), "%s.%s", u->relation, u->username);
 	v->locked = policy_is_locked(&lock, now);
 	v->human = !u->batch;
+	v->keys = 0;
 	v->expiry = policy_password_expiry(u->password_changed_at, now,
 					   ctx->conf.password_max_age_days,
 					   ctx->conf.password_warn_days);
@@ -129,6 +131,10 @@ static struct json_object *show_json(const struct store_user *u, const struct ac
 	admin_out_json_add_time(o, "last_login_at", u->last_login_at, &r);
 	admin_out_json_add_opt_str(o, "last_login_from", u->last_login_src, &r);
 	admin_out_json_add_time(o, "created_at", u->created_at, &r);
+	if (u->batch) {
+		admin_out_json_add_opt_str(o, "allowed_from", u->allowed_from, &r);
+		admin_out_json_add_int(o, "keys", v->keys, &r);
+	}
 	if (r < 0) {
 		json_object_put(o);
 		return NULL;
@@ -143,8 +149,10 @@ static int show_human(const struct store_user *u, const struct account_view *v)
 		"status",    "locked",        "failed logins",    "activated",
 		"must change password",       "two-step (TOTP)",  "password changed",
 		"password expires",           "last login",       "created",
+		"allowed from",               "keys",
 	};
 	char locked[64], failed[24], changed[32], expires[96], last[128], created[32];
+	char n_keys[24];
 	char iso[32];
 	const char *values[sizeof(keys) / sizeof(keys[0])];
 	size_t i = 0;
@@ -185,11 +193,18 @@ static int show_human(const struct store_user *u, const struct account_view *v)
 	values[i++] = failed;
 	values[i++] = u->activated ? "yes" : "no (the activation code is still needed)";
 	values[i++] = u->must_change ? "yes" : "no";
-	values[i++] = u->totp_secret_len > 0 ? "enrolled" : "not enrolled (set up at the next login)";
+	values[i++] = u->batch ? "none (key-only account)"
+		      : u->totp_secret_len > 0 ? "enrolled"
+					       : "not enrolled (set up at the next login)";
 	values[i++] = changed;
 	values[i++] = expires;
 	values[i++] = last;
 	values[i++] = created;
+	if (u->batch) {
+		snprintf(n_keys, sizeof(n_keys), "%d", v->keys);
+		values[i++] = u->allowed_from[0] ? u->allowed_from : "anywhere";
+		values[i++] = n_keys;
+	}
 	return admin_out_fields_print(keys, values, i);
 }
 
@@ -206,6 +221,13 @@ static int print_account(struct admin_ctx *ctx, int64_t now)
 	if (r < 0)
 		return r;
 	view_of(ctx, &u, now, &v);
+	if (u.batch) {
+		v.keys = store_key_count(ctx->store, u.id);
+		if (v.keys < 0) {
+			admin_err("cannot count the keys of %s: %s", v.login, strerror(-v.keys));
+			return v.keys;
+		}
+	}
 	if (!ctx->json) {
 		r = show_human(&u, &v);
 	} else {

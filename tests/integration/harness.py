@@ -186,6 +186,38 @@ class Instance:
         t.close()
         return u
 
+    def add_batch_user(self, relation, username, from_=None, key_type="ed25519",
+                       bits=None):
+        """A batch (key-only) account with one new key: returns the path of
+        the private key (the public one is PATH.pub)."""
+        args = ["user", "add", relation, username, "--name", "Batch " + username,
+                "--email", username + "@example.org", "--batch"]
+        if from_:
+            args += ["--from", from_]
+        self.admin(*args)
+        key = self.new_key(username, key_type, bits)
+        with open(key + ".pub") as f:
+            self.admin_stdin(f.read(), "key", "add", relation, username)
+        return key
+
+    def new_key(self, name, key_type="ed25519", bits=None):
+        """A fresh key pair in the instance directory (ssh-keygen)."""
+        path = os.path.join(self.dir, "key-%s-%s%s" % (name, key_type, bits or ""))
+        argv = ["ssh-keygen", "-q", "-t", key_type, "-N", "", "-C", name + "@test",
+                "-f", path]
+        if bits:
+            argv += ["-b", str(bits)]
+        subprocess.run(argv, check=True, capture_output=True)
+        return path
+
+    def admin_stdin(self, text, *args, check=True):
+        """sftpdrop-admin with text on standard input."""
+        argv = [BIN["admin"], "-c", self.conf] + list(args)
+        r = subprocess.run(argv, input=text, capture_output=True, text=True, env=self.env())
+        if check and r.returncode != 0:
+            raise AssertionError("%s failed (%d): %s" % (argv, r.returncode, r.stderr))
+        return r
+
     def uploads(self):
         return self.admin_json("uploads")
 
