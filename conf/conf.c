@@ -83,6 +83,9 @@ static const struct conf_key conf_keys[] = {
 	{ "max_file_size", CT_INT, F(max_file_size), 0, 0, "68719476736", 1, 70368744177664 },
 	/* Bytes a relation may keep in its upload directory; 0: no quota. */
 	{ "relation_quota", CT_INT, F(relation_quota), 0, 0, "0", 0, INT64_MAX },
+	/* SFTP channels on one connection (OpenSSH ControlMaster, WinSCP);
+	 * the worker serves at most 16. */
+	{ "max_sessions_per_connection", CT_INT, F(max_sessions_per_connection), 0, 0, "4", 1, 16 },
 	{ "allow_download", CT_BOOL, F(allow_download), 0, 0, "no", 0, 0 },
 	{ "sync_on_close", CT_BOOL, F(sync_on_close), 0, 0, "yes", 0, 0 },
 	{ "language", CT_STR, F(language), 0, 0, "nl", 0, 0 },

@@ -40,6 +40,7 @@ struct conf {
 	int64_t sftp_max_depth; /* path components below the relation directory */
 	int64_t max_file_size;  /* bytes; no upload grows beyond it */
 	int64_t relation_quota; /* bytes of a relation's files (staging too); 0: none */
+	int64_t max_sessions_per_connection; /* SFTP channels served at once */
 	bool allow_download;
 	bool sync_on_close;
 

@@ -29,7 +29,8 @@ struct srv_sftp_limits {
 
 struct srv_sftp_io {
 	void *ctx;
-	/* Read up to len bytes from the client. >0: bytes read; 0: clean EOF;
+	/* Read up to len bytes from the client (srv_sftp_serve only). >0:
+	 * bytes read; 0: clean EOF;
 	 * <0: -errno (e.g. -ETIMEDOUT on idle timeout): the session ends. */
 	ssize_t (*read)(void *ctx, void *buf, size_t len);
 	/* Write all len bytes to the client. 0 or -errno. */
@@ -44,7 +45,27 @@ struct srv_sftp_io {
 	void (*unpublished)(void *ctx, uint64_t dev, uint64_t ino);
 };
 
-/* Serve SFTP until EOF or a fatal error. rootfd is an O_DIRECTORY fd of the
+/* One SFTP session driven by its caller, for several sessions in one
+ * event loop: open, then for each batch of client bytes inbuf + input,
+ * then close. Replies go out through io->write (io->read is not used). */
+struct srv_sftp_session;
+
+/* Start a session on rootfd (borrowed; lim and io must outlive it).
+ * 0 and *out (free it with srv_sftp_close), or -errno. */
+int srv_sftp_open(int rootfd, const struct srv_sftp_limits *lim,
+		  const struct srv_sftp_io *io, struct srv_sftp_session **out);
+/* Where the next client bytes go: *buf, at most *room (> 0) bytes. */
+void srv_sftp_inbuf(struct srv_sftp_session *s, void **buf, size_t *room);
+/* n bytes were put at *buf: every complete request in them is answered.
+ * 0, or -errno: the session must end (srv_sftp_close). */
+int srv_sftp_input(struct srv_sftp_session *s, size_t n);
+/* End the session: release its handles (uploads never cleanly closed are
+ * not published; what arrived is kept for resume) and free it. eof: the
+ * client ended cleanly; then -ECONNABORTED if it left half a request,
+ * else 0. NULL-safe. */
+int srv_sftp_close(struct srv_sftp_session *s, bool eof);
+
+/* Serve SFTP until EOF or a fatal error, reading with io->read. rootfd is an O_DIRECTORY fd of the
  * relation directory; it is borrowed (not closed). Staging files of uploads
  * that were never cleanly closed are removed before return.
  * Returns 0 on clean EOF, -errno otherwise. */

@@ -549,23 +549,43 @@ static int check_limits(const struct srv_sftp_limits *lim)
 	return 0;
 }
 
-int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
-		   const struct srv_sftp_io *io)
+/* The public session: the engine's state and the client's unprocessed
+ * bytes, in[start, end). */
+struct srv_sftp_session {
+	struct sftp_session *s;
+	uint8_t *in;
+	size_t in_cap, start, end;
+};
+
+static void session_free(struct sftp_session *s)
 {
+	if (!s)
+		return;
+	if (s->handles)
+		for (uint32_t i = 0; i < s->lim->max_handles; i++)
+			sftp_handle_release(s, &s->handles[i], "session_end");
+	srv_sftp_buf_free(&s->out);
+	free(s->handles);
+	free(s);
+}
+
+int srv_sftp_open(int rootfd, const struct srv_sftp_limits *lim,
+		  const struct srv_sftp_io *io, struct srv_sftp_session **out)
+{
+	struct srv_sftp_session *ss = NULL;
 	struct sftp_session *s = NULL;
-	uint8_t *in = NULL;
-	size_t in_cap, start = 0, end = 0;
 	int r;
 
-	if (rootfd < 0 || !io || !io->read || !io->write)
+	if (rootfd < 0 || !io || !io->write || !out)
 		return -EINVAL;
 	r = check_limits(lim);
 	if (r < 0)
 		return r;
+	ss = calloc(1, sizeof(*ss));
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (!ss || !s) {
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	s->rootfd = rootfd;
 	s->lim = lim;
@@ -575,11 +595,11 @@ int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
 	s->handles = calloc(lim->max_handles, sizeof(*s->handles));
 	/* A frame never straddles more than max_packet + 4 bytes, and there
 	 * is always a full chunk of room left for the next read. */
-	in_cap = (size_t)lim->max_packet + SRV_SFTP_FRAME_HDR + SFTP_READ_CHUNK;
-	in = malloc(in_cap);
-	if (!s->handles || !in) {
+	ss->in_cap = (size_t)lim->max_packet + SRV_SFTP_FRAME_HDR + SFTP_READ_CHUNK;
+	ss->in = malloc(ss->in_cap);
+	if (!s->handles || !ss->in) {
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	for (uint32_t i = 0; i < lim->max_handles; i++) {
 		s->handles[i].fd = -1;
@@ -591,7 +611,7 @@ int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
 			      SFTP_OUT_FLUSH + (size_t)lim->max_packet +
 				      SRV_SFTP_FRAME_HDR + 128 * 1024);
 	if (r < 0)
-		goto out;
+		goto fail;
 	/* Longnames use local time; load the zone before any lock-down
 	 * hides /etc/localtime from us. */
 	tzset();
@@ -600,78 +620,113 @@ int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
 		if (r < 0) {
 			log_event(LOG_ERR, "sftp_error", "op=quota reason=\"cannot count usage\" errno=%s",
 				  err_name(-r));
-			goto out;
+			goto fail;
 		}
 		log_event(LOG_DEBUG, "sftp_quota", "used=%llu quota=%llu",
 			  (unsigned long long)s->quota_used, (unsigned long long)lim->quota);
 	}
+	ss->s = s;
+	*out = ss;
+	return 0;
+fail:
+	session_free(s);
+	if (ss)
+		free(ss->in);
+	free(ss);
+	return r;
+}
 
-	/* Unprocessed bytes are in[start, end). */
+void srv_sftp_inbuf(struct srv_sftp_session *ss, void **buf, size_t *room)
+{
+	/* Move a partial frame to the front only when the tail gets short:
+	 * then a whole frame and a full chunk fit again. */
+	if (ss->start == ss->end) {
+		ss->start = ss->end = 0;
+	} else if (ss->in_cap - ss->end < SFTP_READ_CHUNK) {
+		memmove(ss->in, ss->in + ss->start, ss->end - ss->start);
+		ss->end -= ss->start;
+		ss->start = 0;
+	}
+	*buf = ss->in + ss->end;
+	*room = ss->in_cap - ss->end;
+}
+
+int srv_sftp_input(struct srv_sftp_session *ss, size_t n)
+{
+	struct sftp_session *s = ss->s;
+	size_t flen = 0;
+	int r;
+
+	if (n > ss->in_cap - ss->end)
+		return -EIO;
+	ss->end += n;
 	for (;;) {
-		size_t flen = 0;
+		r = srv_sftp_frame(ss->in + ss->start, ss->end - ss->start,
+				   s->lim->max_packet, &flen);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			log_event(LOG_WARNING, "sftp_error", "op=frame reason=%s",
+				  r == -EMSGSIZE ? "\"packet too large\"" : "\"bad length\"");
+			return r;
+		}
+		r = handle_request(s, ss->in + ss->start + SRV_SFTP_FRAME_HDR,
+				   flen - SRV_SFTP_FRAME_HDR);
+		ss->start += flen;
+		if (r < 0)
+			return r;
+		if (s->out.len >= SFTP_OUT_FLUSH) {
+			r = sftp_flush(s);
+			if (r < 0)
+				return r;
+		}
+	}
+	/* Answer everything we have before waiting for the client. */
+	return sftp_flush(s);
+}
+
+int srv_sftp_close(struct srv_sftp_session *ss, bool eof)
+{
+	int r = 0;
+
+	if (!ss)
+		return 0;
+	if (eof && ss->start != ss->end)
+		r = -ECONNABORTED;
+	session_free(ss->s);
+	free(ss->in);
+	free(ss);
+	return r;
+}
+
+int srv_sftp_serve(int rootfd, const struct srv_sftp_limits *lim,
+		   const struct srv_sftp_io *io)
+{
+	struct srv_sftp_session *ss = NULL;
+	int r;
+
+	if (!io || !io->read)
+		return -EINVAL;
+	r = srv_sftp_open(rootfd, lim, io, &ss);
+	if (r < 0)
+		return r;
+	for (;;) {
+		void *buf;
+		size_t room;
 		ssize_t n;
 
-		for (;;) {
-			r = srv_sftp_frame(in + start, end - start, lim->max_packet,
-					   &flen);
-			if (r == 0)
-				break;
-			if (r < 0) {
-				log_event(LOG_WARNING, "sftp_error",
-					  "op=frame reason=%s",
-					  r == -EMSGSIZE ? "\"packet too large\"" :
-							   "\"bad length\"");
-				goto out;
-			}
-			r = handle_request(s, in + start + SRV_SFTP_FRAME_HDR,
-					   flen - SRV_SFTP_FRAME_HDR);
-			start += flen;
-			if (r < 0)
-				goto out;
-			if (s->out.len >= SFTP_OUT_FLUSH) {
-				r = sftp_flush(s);
-				if (r < 0)
-					goto out;
-			}
-		}
-		/* Answer everything we have before blocking on the client. */
-		r = sftp_flush(s);
-		if (r < 0)
-			goto out;
-		/* Move a partial frame to the front only when the tail gets
-		 * short: then a whole frame and a full chunk fit again. */
-		if (start == end) {
-			start = end = 0;
-		} else if (in_cap - end < SFTP_READ_CHUNK) {
-			memmove(in, in + start, end - start);
-			end -= start;
-			start = 0;
-		}
-		n = io->read(io->ctx, in + end, in_cap - end);
+		srv_sftp_inbuf(ss, &buf, &room);
+		n = io->read(io->ctx, buf, room);
 		if (n < 0) {
-			r = (int)n;
-			goto out;
+			srv_sftp_close(ss, false);
+			return (int)n;
 		}
-		if (n == 0) {
-			r = start == end ? 0 : -ECONNABORTED;
-			goto out;
+		if (n == 0)
+			return srv_sftp_close(ss, true);
+		r = srv_sftp_input(ss, (size_t)n);
+		if (r < 0) {
+			srv_sftp_close(ss, false);
+			return r;
 		}
-		if ((size_t)n > in_cap - end) {
-			r = -EIO;
-			goto out;
-		}
-		end += (size_t)n;
 	}
-out:
-	if (s) {
-		if (s->handles)
-			for (uint32_t i = 0; i < lim->max_handles; i++)
-				sftp_handle_release(s, &s->handles[i],
-						    "session_end");
-		srv_sftp_buf_free(&s->out);
-		free(s->handles);
-		free(s);
-	}
-	free(in);
-	return r;
 }

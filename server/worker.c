@@ -1,6 +1,7 @@
 /* The worker: runs the SSH transport with libssh, relays credentials to the
- * monitor (it never learns which factor failed), then serves SFTP on one
- * session channel, confined to the relation directory. */
+ * monitor (it never learns which factor failed), then serves SFTP on up to
+ * max_sessions_per_connection session channels, confined to the relation
+ * directory. */
 #include "worker.h"
 
 #include <errno.h>
@@ -25,6 +26,11 @@
 #define AUTH_METHODS \
 	(SSH_AUTH_METHOD_PUBLICKEY | SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_INTERACTIVE)
 
+/* Session channels per connection, whatever the config says. */
+#define SD_MAX_CHANNELS 16
+
+struct sftp_chan;
+
 enum pending { PEND_NONE, PEND_PASSWORD, PEND_ROUND };
 
 /* The next keyboard-interactive round, as the monitor described it. */
@@ -44,8 +50,13 @@ struct worker {
 	bool have_round; /* the monitor gave a round the client has not seen */
 	struct round round;
 	enum pending pending;
-	ssh_channel chan;
+	ssh_channel chan; /* the first channel, until SFTP starts */
 	int rootfd;
+	/* SFTP: the open session channels (serve_channels) */
+	struct srv_sftp_limits lim;
+	struct sftp_chan *chans[SD_MAX_CHANNELS];
+	unsigned n_chans, max_chans, chans_opened;
+	bool closing;  /* no more channels: refuse everything */
 };
 
 static _Noreturn void worker_exit(struct worker *w, int code)
@@ -361,50 +372,43 @@ static void open_sftp_channel(struct worker *w)
 	}
 }
 
-/* While SFTP runs, other requests (a second channel, a shell) are refused:
- * one SFTP channel per connection is served (clients that want more, such
- * as OpenSSH's ControlMaster, open another connection when refused). */
-static int refuse_message(ssh_session s, ssh_message msg, void *ud)
-{
-	int type = ssh_message_type(msg);
+/* ---- SFTP channels --------------------------------------------------
+ * Up to max_sessions_per_connection session channels, each with its own
+ * SFTP session, served from one loop: libssh's event poll reads the socket
+ * and files each channel's data in its buffer (and new requests through
+ * the message callback); each pass then feeds every channel's buffered
+ * bytes to its engine, which answers at once. One libssh session, one
+ * thread: libssh 0.10 is not thread-safe per session. */
 
-	(void)s;
-	(void)ud;
-	log_event(LOG_NOTICE, "request_refused", "type=%d subtype=%d stage=sftp reason=%s",
-		  type, ssh_message_subtype(msg),
-		  type == SSH_REQUEST_CHANNEL_OPEN ? "channel_limit" : "not_allowed");
-	return 1; /* libssh sends the default (negative) reply */
-}
+/* While waiting, wake at least this often: a channel opened meanwhile has
+ * its first bytes answered within this time even in the rare case that
+ * they were filed while another channel was being looked at. */
+#define SFTP_POLL_MS 200
+
+struct sftp_chan {
+	struct worker *w;
+	ssh_channel ch;
+	struct srv_sftp_session *ss; /* NULL until the sftp subsystem starts */
+	struct srv_sftp_io io;
+	unsigned no;                 /* for the log: 1 for the first channel */
+};
 
 static ssize_t chan_read(void *ctx, void *buf, size_t len)
 {
-	struct worker *w = ctx;
-	int n;
-
-	if (len > INT32_MAX)
-		len = INT32_MAX;
-	n = ssh_channel_read_timeout(w->chan, buf, (uint32_t)len, 0,
-				     (int)(w->conf->idle_timeout * 1000));
-	if (n == SSH_ERROR)
-		/* The client went away without closing the channel first. */
-		return ssh_is_connected(w->s) && !ssh_channel_is_closed(w->chan) ? -EIO
-										 : -ECONNRESET;
-	if (n == 0) {
-		if (ssh_channel_is_eof(w->chan) || ssh_channel_is_closed(w->chan))
-			return 0;
-		return -ETIMEDOUT;
-	}
-	return n;
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return -ENOTSUP; /* the engine is fed by serve_channels */
 }
 
 static int chan_write(void *ctx, const void *buf, size_t len)
 {
-	struct worker *w = ctx;
+	struct sftp_chan *c = ctx;
 	const char *p = buf;
 
 	while (len > 0) {
 		uint32_t chunk = len > (1u << 20) ? (1u << 20) : (uint32_t)len;
-		int n = ssh_channel_write(w->chan, p, chunk);
+		int n = ssh_channel_write(c->ch, p, chunk);
 
 		if (n == SSH_ERROR || n <= 0)
 			return -EIO;
@@ -417,7 +421,8 @@ static int chan_write(void *ctx, const void *buf, size_t len)
 static int on_published(void *ctx, const char *path, uint64_t size, uint64_t dev,
 			uint64_t ino)
 {
-	struct worker *w = ctx;
+	struct sftp_chan *c = ctx;
+	struct worker *w = c->w;
 	struct mon_buf b;
 	int st;
 
@@ -437,7 +442,8 @@ static int on_published(void *ctx, const char *path, uint64_t size, uint64_t dev
 
 static void on_unpublished(void *ctx, uint64_t dev, uint64_t ino)
 {
-	struct worker *w = ctx;
+	struct sftp_chan *c = ctx;
+	struct worker *w = c->w;
 	struct mon_buf b;
 
 	mon_buf_init(&b, MON_UPLOAD_ABORT);
@@ -463,9 +469,233 @@ static int get_root(struct worker *w)
 	return fd;
 }
 
+static struct sftp_chan *chan_find(struct worker *w, ssh_channel ch)
+{
+	for (unsigned i = 0; i < w->n_chans; i++)
+		if (w->chans[i]->ch == ch)
+			return w->chans[i];
+	return NULL;
+}
+
+static struct sftp_chan *chan_add(struct worker *w, ssh_channel ch)
+{
+	struct sftp_chan *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->w = w;
+	c->ch = ch;
+	c->no = ++w->chans_opened;
+	c->io = (struct srv_sftp_io){ .ctx = c, .read = chan_read, .write = chan_write,
+				      .published = on_published,
+				      .unpublished = on_unpublished };
+	w->chans[w->n_chans++] = c;
+	return c;
+}
+
+/* Start SFTP on a channel whose client asked for the subsystem. */
+static int chan_start(struct worker *w, struct sftp_chan *c)
+{
+	int r = srv_sftp_open(w->rootfd, &w->lim, &c->io, &c->ss);
+
+	if (r < 0)
+		log_event(LOG_ERR, "sftp_end", "reason=error err=%s channel=%u", strerror(-r),
+			  c->no);
+	else
+		log_event(LOG_INFO, "sftp_channel", "channel=%u channels=%u", c->no, w->n_chans);
+	return r;
+}
+
+/* End a channel's SFTP session (r: 0 clean EOF, or why it ended), close
+ * the channel and forget it. */
+static void chan_end(struct worker *w, struct sftp_chan *c, int r)
+{
+	unsigned i;
+
+	if (c->ss) {
+		int rc = srv_sftp_close(c->ss, r == 0);
+
+		if (r == 0)
+			r = rc;
+		if (r == 0 || r == -ECONNRESET || r == -ETIMEDOUT)
+			log_event(LOG_INFO, "sftp_end", "reason=%s channel=%u",
+				  r == 0 ? "eof" : r == -ECONNRESET ? "disconnect" : "idle_timeout",
+				  c->no);
+		else
+			log_event(LOG_WARNING, "sftp_end", "reason=error err=%s channel=%u",
+				  strerror(-r), c->no);
+	}
+	if (ssh_channel_is_open(c->ch)) {
+		ssh_channel_request_send_exit_status(c->ch, r == 0 ? 0 : 1);
+		ssh_channel_send_eof(c->ch);
+		ssh_channel_close(c->ch);
+	}
+	ssh_channel_free(c->ch);
+	for (i = 0; i < w->n_chans && w->chans[i] != c; i++)
+		;
+	for (; i + 1 < w->n_chans; i++)
+		w->chans[i] = w->chans[i + 1];
+	w->n_chans--;
+	free(c);
+}
+
+/* Requests while SFTP runs: more session channels with the sftp subsystem
+ * up to the limit; everything else (shell, exec, pty, forwarding, channels
+ * past the limit) is refused. Return 0: handled; 1: libssh sends the
+ * default (negative) reply. */
+static int on_message(ssh_session s, ssh_message msg, void *ud)
+{
+	struct worker *w = ud;
+	int type = ssh_message_type(msg), sub = ssh_message_subtype(msg);
+	const char *reason = "not_allowed";
+	struct sftp_chan *c;
+
+	(void)s;
+	if (w->closing) {
+		reason = "closing";
+	} else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_SESSION) {
+		ssh_channel ch;
+
+		if (w->n_chans >= w->max_chans) {
+			reason = "channel_limit";
+			goto refuse;
+		}
+		ch = ssh_message_channel_request_open_reply_accept(msg);
+		if (!ch)
+			return 0; /* libssh could not answer: nothing more to say */
+		if (!chan_add(w, ch))
+			ssh_channel_free(ch);
+		return 0;
+	} else if (type == SSH_REQUEST_CHANNEL) {
+		c = chan_find(w, ssh_message_channel_request_channel(msg));
+		if (c && !c->ss && sub == SSH_CHANNEL_REQUEST_SUBSYSTEM &&
+		    strcmp(ssh_message_channel_request_subsystem(msg), "sftp") == 0) {
+			if (chan_start(w, c) < 0)
+				return 1;
+			ssh_message_channel_request_reply_success(msg);
+			return 0;
+		}
+		if (sub == SSH_CHANNEL_REQUEST_ENV)
+			return 1; /* LANG and friends: quietly no */
+	}
+refuse:
+	log_event(LOG_NOTICE, "request_refused", "type=%d subtype=%d stage=sftp reason=%s", type,
+		  sub, reason);
+	return 1;
+}
+
+/* Feed a channel what it has buffered. 1: bytes were served; 0: nothing
+ * there; the channel is ended (and freed) when its client is done. */
+static int chan_service(struct worker *w, struct sftp_chan *c)
+{
+	int served = 0;
+
+	for (;;) {
+		void *buf;
+		size_t room;
+		uint8_t scratch[4096];
+		int n, r;
+
+		if (c->ss) {
+			srv_sftp_inbuf(c->ss, &buf, &room);
+		} else {
+			/* No subsystem yet: nothing may be said on it. */
+			buf = scratch;
+			room = sizeof(scratch);
+		}
+		if (room > INT32_MAX)
+			room = INT32_MAX;
+		n = ssh_channel_read_nonblocking(c->ch, buf, (uint32_t)room, 0);
+		if (n > 0) {
+			served = 1;
+			if (!c->ss)
+				continue;
+			r = srv_sftp_input(c->ss, (size_t)n);
+			if (r < 0) {
+				chan_end(w, c, r);
+				return served;
+			}
+			continue;
+		}
+		if (n == SSH_ERROR) {
+			chan_end(w, c, ssh_is_connected(w->s) ? -EIO : -ECONNRESET);
+			return served;
+		}
+		if (n == SSH_EOF || ssh_channel_is_eof(c->ch) || ssh_channel_is_closed(c->ch))
+			chan_end(w, c, 0);
+		return served;
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Serve every channel until the client is gone or idle. Without channels
+ * the connection stays, for a client that opens the next one later (an
+ * OpenSSH ControlMaster with ControlPersist); plain clients disconnect
+ * once their channel is closed, which ends this loop. */
+static void serve_channels(struct worker *w)
+{
+	int64_t idle_ms = w->conf->idle_timeout * 1000, last = now_ms();
+	ssh_event ev = ssh_event_new();
+
+	if (!ev || ssh_event_add_session(ev, w->s) != SSH_OK) {
+		log_event(LOG_ERR, "sftp_end", "reason=error err=%s", "event loop");
+		if (ev)
+			ssh_event_free(ev);
+		while (w->n_chans)
+			chan_end(w, w->chans[w->n_chans - 1], -ENOMEM);
+		return;
+	}
+	for (;;) {
+		int served = 0;
+		int64_t left;
+
+		/* File what the socket holds first, so that no channel's bytes
+		 * wait behind another's. */
+		ssh_event_dopoll(ev, 0);
+		for (unsigned i = w->n_chans; i-- > 0;)
+			if (i < w->n_chans)
+				served |= chan_service(w, w->chans[i]);
+		if (!ssh_is_connected(w->s)) {
+			while (w->n_chans)
+				chan_end(w, w->chans[w->n_chans - 1], -ECONNRESET);
+			break;
+		}
+		if (served) {
+			last = now_ms();
+			continue;
+		}
+		left = idle_ms - (now_ms() - last);
+		if (left <= 0) {
+			while (w->n_chans)
+				chan_end(w, w->chans[w->n_chans - 1], -ETIMEDOUT);
+			break;
+		}
+		if (ssh_event_dopoll(ev, (int)(left < SFTP_POLL_MS ? left : SFTP_POLL_MS)) ==
+			    SSH_ERROR &&
+		    !ssh_is_connected(w->s)) {
+			while (w->n_chans)
+				chan_end(w, w->chans[w->n_chans - 1], -ECONNRESET);
+			break;
+		}
+	}
+	ssh_event_remove_session(ev, w->s);
+	ssh_event_free(ev);
+}
+
 static void serve_sftp(struct worker *w)
 {
-	struct srv_sftp_limits lim = {
+	struct sftp_chan *first;
+	int abi = 0;
+	int r;
+
+	w->lim = (struct srv_sftp_limits){
 		.max_packet = (uint32_t)w->conf->sftp_max_packet,
 		.max_handles = (uint32_t)w->conf->sftp_max_handles,
 		.allow_download = w->conf->allow_download,
@@ -475,11 +705,9 @@ static void serve_sftp(struct worker *w)
 		.max_path = (uint32_t)w->conf->sftp_max_path,
 		.max_depth = (uint32_t)w->conf->sftp_max_depth,
 	};
-	struct srv_sftp_io io = { .ctx = w, .read = chan_read, .write = chan_write,
-				  .published = on_published, .unpublished = on_unpublished };
-	int abi = 0;
-	int r;
-
+	w->max_chans = (unsigned)w->conf->max_sessions_per_connection;
+	if (w->max_chans > SD_MAX_CHANNELS)
+		w->max_chans = SD_MAX_CHANNELS;
 	/* Read the time zone before Landlock hides /etc/localtime (ls -l dates). */
 	tzset();
 	r = srv_sandbox_worker(w->rootfd, &abi);
@@ -488,33 +716,13 @@ static void serve_sftp(struct worker *w)
 		worker_exit(w, 1);
 	}
 	log_event(LOG_INFO, "sftp_start", "landlock=%d", abi);
-	ssh_set_message_callback(w->s, refuse_message, NULL);
-	r = srv_sftp_serve(w->rootfd, &lim, &io);
-	if (r == 0 || r == -ECONNRESET || r == -ETIMEDOUT)
-		log_event(LOG_INFO, "sftp_end", "reason=%s",
-			  r == 0 ? "eof" : r == -ECONNRESET ? "disconnect" : "idle_timeout");
-	else
-		log_event(LOG_WARNING, "sftp_end", "reason=error err=%s", strerror(-r));
-	if (ssh_channel_is_open(w->chan)) {
-		ssh_channel_request_send_exit_status(w->chan, r == 0 ? 0 : 1);
-		ssh_channel_send_eof(w->chan);
-		ssh_channel_close(w->chan);
-	}
-	if (r == 0) {
-		/* Let the client close the connection, as it expects once its
-		 * only channel is closed; hanging up first makes OpenSSH print
-		 * "closed by remote host". Bounded: 2 s. */
-		long linger = 2;
-		ssh_message msg;
-
-		ssh_options_set(w->s, SSH_OPTIONS_TIMEOUT, &linger);
-		alarm(3);
-		while ((msg = ssh_message_get(w->s)) != NULL) {
-			ssh_message_reply_default(msg);
-			ssh_message_free(msg);
-		}
-		alarm(0);
-	}
+	first = chan_add(w, w->chan);
+	if (!first || chan_start(w, first) < 0)
+		worker_exit(w, 1);
+	w->chan = NULL;
+	ssh_set_message_callback(w->s, on_message, w);
+	serve_channels(w);
+	w->closing = true;
 }
 
 static void session_options(struct worker *w)
