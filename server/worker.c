@@ -539,6 +539,17 @@ static void chan_end(struct worker *w, struct sftp_chan *c, int r)
 	free(c);
 }
 
+/* Channels still in use: one whose client sent EOF or CLOSE is on its way
+ * out (the loop ends it next) and no longer takes a place. */
+static unsigned live_chans(const struct worker *w)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < w->n_chans; i++)
+		n += !ssh_channel_is_eof(w->chans[i]->ch) && !ssh_channel_is_closed(w->chans[i]->ch);
+	return n;
+}
+
 /* Requests while SFTP runs: more session channels with the sftp subsystem
  * up to the limit; everything else (shell, exec, pty, forwarding, channels
  * past the limit) is refused. Return 0: handled; 1: libssh sends the
@@ -556,7 +567,7 @@ static int on_message(ssh_session s, ssh_message msg, void *ud)
 	} else if (type == SSH_REQUEST_CHANNEL_OPEN && sub == SSH_CHANNEL_SESSION) {
 		ssh_channel ch;
 
-		if (w->n_chans >= w->max_chans) {
+		if (live_chans(w) >= w->max_chans || w->n_chans >= SD_MAX_CHANNELS) {
 			reason = "channel_limit";
 			goto refuse;
 		}

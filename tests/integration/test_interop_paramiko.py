@@ -1,0 +1,62 @@
+"""Interop: paramiko's SFTP client as a person (keyboard-interactive alone:
+password, then verification code), and two SFTP channels on one
+connection; a channel past max_sessions_per_connection is refused."""
+import os
+import unittest
+
+import paramiko
+
+import interop
+from interop import harness
+
+
+class ParamikoInterop(interop.InteropCase):
+    extra_conf = "max_sessions_per_connection = 2\n"
+
+    def put_all(self, sftp, remote_dir):
+        sftp.mkdir(remote_dir)
+        for name in interop.FILES:
+            sftp.put(os.path.join(self.src, name), remote_dir + "/" + name)
+
+    def test_person_uploads_the_set(self):
+        user = self.inst.add_ready_user(interop.RELATION, "p.person")
+        t, sftp = harness.paramiko_connect(self.inst, user)
+        try:
+            self.put_all(sftp, "mens")
+            self.assertEqual(sorted(sftp.listdir("mens")), sorted(interop.FILES))
+            # 64-bit sizes come back as they went.
+            self.assertEqual(sftp.stat("mens/drie-mb.bin").st_size, 3 * 1024 * 1024)
+        finally:
+            t.close()
+        self.assert_ingested("mens/")
+
+    def test_two_channels_at_once_and_a_third_refused(self):
+        user = self.inst.add_ready_user(interop.RELATION, "k.kanaal")
+        t, one = harness.paramiko_connect(self.inst, user)
+        try:
+            two = paramiko.SFTPClient.from_transport(t)
+            one.mkdir("twee")
+            data = os.urandom(3 * 1024 * 1024)
+            a = one.open("twee/a.bin", "wb")
+            b = two.open("twee/b.bin", "wb")
+            for i in range(0, len(data), 32768):  # interleaved on one connection
+                a.write(data[i:i + 32768])
+                b.write(data[i:i + 32768])
+            a.close()
+            b.close()
+            with self.assertRaises(paramiko.ChannelException):
+                paramiko.SFTPClient.from_transport(t)
+            self.inst.wait_log(r"event=request_refused .*reason=channel_limit")
+            two.close()
+            # The freed place can be taken again.
+            three = paramiko.SFTPClient.from_transport(t)
+            self.assertEqual(three.stat("twee/b.bin").st_size, len(data))
+        finally:
+            t.close()
+        want = harness.hashlib.sha256(data).hexdigest()
+        for name in ("twee/a.bin", "twee/b.bin"):
+            self.assertEqual(self.inst.wait_ingested(interop.RELATION, name)["sha256"], want)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
