@@ -15,7 +15,8 @@ foreach(t login openssh jail lifecycle lifecycle_openssh batch)
     LABELS integration TIMEOUT 600)
 endforeach()
 # The interoperability suite: one test per client (tests/integration/interop.py).
-foreach(t interop_openssh interop_paramiko interop_asyncssh winscp_pattern)
+foreach(t interop_openssh interop_paramiko interop_asyncssh interop_curl interop_lftp
+    interop_rclone winscp_pattern)
   add_test(NAME it_${t}
     COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${t}.py)
   set_tests_properties(it_${t} PROPERTIES ENVIRONMENT "${SFTPDROP_IT_ENV}"
