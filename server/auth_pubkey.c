@@ -107,8 +107,14 @@ enum login_result auth_pubkey_login(struct login *l, const char *login, const ch
 		}
 	}
 	snprintf(extra, sizeof(extra), "method=publickey fingerprint=%s", fp);
+	/* A key cannot be guessed, so a refused key never counts towards the
+	 * account's lockout: that would let anyone lock a job out, even from
+	 * outside its ranges, and lock out people whose OpenSSH offers its keys
+	 * before the password. For the same reason a human account's key does
+	 * not count towards the source ban; every other refusal does. */
 	if (why)
-		return login_refuse(l, why, extra);
+		return login_refuse(l, why, extra,
+				    strcmp(why, "not_batch") ? LOGIN_COUNT_SOURCE : 0);
 	if (!verified)
 		return LOGIN_OK; /* the key would do: the client signs next */
 	{
@@ -117,7 +123,7 @@ enum login_result auth_pubkey_login(struct login *l, const char *login, const ch
 		r = store_user_commit_login(l->store, l->user.id, &c);
 		if (r < 0) {
 			log_event(LOG_ERR, "store_error", "op=commit_login err=%s", strerror(-r));
-			return login_refuse(l, "store_error", extra);
+			return login_refuse(l, "store_error", extra, 0);
 		}
 	}
 	r = store_audit(l->store, clock_now(), l->relation, l->username, l->src, "auth_ok", "ok",

@@ -63,7 +63,8 @@ static void step_event(struct login *l, const char *event, const char *outcome,
 	audit(l, event, outcome, detail);
 }
 
-enum login_result login_refuse(struct login *l, const char *cause, const char *extra)
+enum login_result login_refuse(struct login *l, const char *cause, const char *extra,
+			       unsigned count)
 {
 	int64_t now = clock_now();
 	char detail[256];
@@ -77,7 +78,7 @@ enum login_result login_refuse(struct login *l, const char *cause, const char *e
 		  extra ? " " : "", extra ? extra : "", final ? " final=yes" : "");
 	snprintf(detail, sizeof(detail), "%s%s%s", cause, extra ? " " : "", extra ? extra : "");
 	audit(l, "auth_fail", "denied", detail);
-	if (l->user.id > 0) {
+	if (l->user.id > 0 && (count & LOGIN_COUNT_ACCOUNT)) {
 		r = store_user_fail(l->store, l->user.id, now, l->conf->lockout_threshold,
 				    l->conf->lockout_seconds);
 		if (r == 1) {
@@ -89,8 +90,10 @@ enum login_result login_refuse(struct login *l, const char *cause, const char *e
 			log_event(LOG_ERR, "store_error", "op=user_fail err=%s", strerror(-r));
 		}
 	}
-	r = store_ban_fail(l->store, l->src, now, l->conf->ban_window, l->conf->ban_threshold,
-			   l->conf->ban_seconds);
+	r = !(count & LOGIN_COUNT_SOURCE)
+		    ? 0
+		    : store_ban_fail(l->store, l->src, now, l->conf->ban_window,
+				     l->conf->ban_threshold, l->conf->ban_seconds);
 	if (r == 1) {
 		log_event(LOG_AUTHPRIV | LOG_WARNING, "source_banned", "seconds=%lld",
 			  (long long)l->conf->ban_seconds);
@@ -104,7 +107,7 @@ enum login_result login_refuse(struct login *l, const char *cause, const char *e
 
 static enum login_result deny(struct login *l, const char *cause)
 {
-	return login_refuse(l, cause, NULL);
+	return login_refuse(l, cause, NULL, LOGIN_COUNT_ACCOUNT | LOGIN_COUNT_SOURCE);
 }
 
 static void set_round(struct dialog_round *next, const char *instruction,

@@ -69,12 +69,16 @@ enum login_result login_password(struct login *l, const char *login, const char 
 int login_password_reused(struct store *s, int64_t user_id, unsigned depth,
 			  const char *password);
 
+/* What a refusal counts towards, besides the connection's max_auth_tries. */
+#define LOGIN_COUNT_ACCOUNT 1u /* the account's lockout (when l->user is known) */
+#define LOGIN_COUNT_SOURCE 2u  /* the source address's ban */
+
 /* Refuse the current attempt for cause (a reason= word of docs/login.md):
  * log auth_fail (extra, "key=value ..." or NULL, appended to the line and the
- * audit detail), count it for the account's lockout (when l->user is known)
- * and the source's ban, and forget the attempt. LOGIN_DENIED_FINAL once the
- * connection has used up max_auth_tries. */
-enum login_result login_refuse(struct login *l, const char *cause, const char *extra);
+ * audit detail), count it as count says, and forget the attempt.
+ * LOGIN_DENIED_FINAL once the connection has used up max_auth_tries. */
+enum login_result login_refuse(struct login *l, const char *cause, const char *extra,
+			       unsigned count);
 
 /* The answer to the current round (answer NULL for a zero-prompt round). */
 enum login_result login_answer(struct login *l, const char *answer,

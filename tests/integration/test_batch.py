@@ -105,6 +105,18 @@ class BatchTest(unittest.TestCase):
         other = self.inst.new_key("stranger")
         self.assert_refused("unknownkey", other, "unknown_key")
 
+    def test_refused_keys_never_lock_the_account(self):
+        key = self.inst.add_batch_user(REL, "unlockable")
+        other = self.inst.new_key("prober")
+        for _ in range(6):  # lockout_threshold is 5
+            r, _ = self.upload("unlockable", other, "probe.bin")
+            self.assertNotEqual(r.returncode, 0)
+        show = self.inst.admin_json("user", "show", REL, "unlockable")
+        self.assertEqual(show["failed_logins"], 0)
+        self.assertFalse(show["locked"])
+        self.assertNotIn("event=account_locked", self.inst.log())
+        self.assert_uploads("unlockable", key, "unlockable.bin")
+
     def test_rsa_2048_and_ecdsa_keys_log_in(self):
         self.inst.admin("user", "add", REL, "types", "--name", "Types", "--email",
                         "t@example.org", "--batch")
@@ -173,6 +185,8 @@ class BatchTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("not a batch account", r.stderr)
         self.assert_refused("person", key, "not_batch")
+        # OpenSSH offers people's keys before the password: that is no failure
+        self.assertEqual(self.inst.admin_json("user", "show", REL, "person")["failed_logins"], 0)
 
     def test_removed_key_is_refused(self):
         key = self.inst.add_batch_user(REL, "removal")
