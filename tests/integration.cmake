@@ -22,3 +22,8 @@ foreach(t interop_openssh interop_paramiko interop_asyncssh interop_curl interop
   set_tests_properties(it_${t} PROPERTIES ENVIRONMENT "${SFTPDROP_IT_ENV}"
     LABELS "integration;interop" TIMEOUT 600)
 endforeach()
+# More than 4 GiB through OpenSSH sftp (about a minute; runs in CI too).
+add_test(NAME it_interop_bigfile
+  COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_interop_bigfile.py)
+set_tests_properties(it_interop_bigfile PROPERTIES ENVIRONMENT "${SFTPDROP_IT_ENV}"
+  LABELS "integration;slow" TIMEOUT 900)
