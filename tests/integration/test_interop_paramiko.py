@@ -1,6 +1,7 @@
 """Interop: paramiko's SFTP client as a person (keyboard-interactive alone:
 password, then verification code), and two SFTP channels on one
 connection; a channel past max_sessions_per_connection is refused."""
+import io
 import os
 import unittest
 
@@ -29,6 +30,23 @@ class ParamikoInterop(interop.InteropCase):
         finally:
             t.close()
         self.assert_ingested("mens/")
+
+    def test_control_characters_refused_with_a_message_session_goes_on(self):
+        user = self.inst.add_ready_user(interop.RELATION, "c.control")
+        t, sftp = harness.paramiko_connect(self.inst, user)
+        try:
+            for bad in ("regel\nbreuk.txt", "tab\there.txt", "bel\x07.txt", "esc\x1b[1m.txt"):
+                with self.assertRaises(IOError) as cm:
+                    sftp.putfo(io.BytesIO(b"x"), bad)
+                self.assertIn("control characters", str(cm.exception))
+            # The session is still usable, and UTF-8 and "-" names are fine.
+            sftp.putfo(io.BytesIO(b"ok"), "-daarna é 報告.txt")
+        finally:
+            t.close()
+        self.assertEqual(self.inst.wait_ingested(interop.RELATION, "-daarna é 報告.txt")["size"], 2)
+        self.assertFalse([n for n in os.listdir(os.path.join(self.inst.upload_root,
+                                                             interop.RELATION))
+                          if any(ord(c) < 32 for c in n)])
 
     def test_two_channels_at_once_and_a_third_refused(self):
         user = self.inst.add_ready_user(interop.RELATION, "k.kanaal")

@@ -1815,6 +1815,39 @@ static void test_receipts_are_a_read_only_window_readable_without_downloads(void
 	assert_int_equal(stop(e), 0);
 }
 
+static void test_offsets_and_sizes_are_64_bit(void **state)
+{
+	struct env *e = *state;
+	const uint64_t off = ((uint64_t)1 << 32) + 5; /* past 4 GiB: a hole before */
+	struct srv_sftp_attrs a;
+	struct handle h;
+	struct pkt p;
+	uint32_t id;
+
+	e->lim.max_file_size = (uint64_t)1 << 40;
+	start(e);
+	assert_int_equal(c_open(e, "big", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, off, "z", 1), SRV_FX_OK);
+	head(e, &p, SRV_FXP_FSTAT);
+	p_strn(&p, h.b, h.n);
+	id = send_pkt(e, &p);
+	assert_int_equal(rx_for(e, id), SRV_FXP_ATTRS);
+	assert_true(g64(e->rx + 9) == off + 1);
+	/* fsync@openssh.com on the upload handle answers OK once synced */
+	head(e, &p, SRV_FXP_EXTENDED);
+	p_str(&p, "fsync@openssh.com");
+	p_strn(&p, h.b, h.n);
+	assert_int_equal(status(e, send_pkt(e, &p)), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_int_equal(c_stat(e, SRV_FXP_STAT, "big", &a), SRV_FX_OK);
+	assert_true(a.size == off + 1);
+	pthread_mutex_lock(&e->mu);
+	assert_true(e->pub_size == off + 1);
+	pthread_mutex_unlock(&e->mu);
+	assert_int_equal(stop(e), 0);
+}
+
 /* ---- the relation quota (issue 4) ---- */
 
 static void put_file(struct env *e, const char *rel, size_t size)
@@ -2012,6 +2045,7 @@ int main(void)
 		T(test_pipelined_requests_answered_in_order),
 		T(test_requests_split_across_reads_are_reassembled),
 		T(test_invalid_handles_and_limits),
+		T(test_offsets_and_sizes_are_64_bit),
 		T(test_quota_at_the_bound_counts_files_staging_and_holes),
 		T(test_quota_refuses_resize_and_copy_past_it),
 		T(test_statvfs_reports_what_the_quota_leaves),
