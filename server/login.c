@@ -107,7 +107,12 @@ enum login_result login_refuse(struct login *l, const char *cause, const char *e
 
 static enum login_result deny(struct login *l, const char *cause)
 {
-	return login_refuse(l, cause, NULL, LOGIN_COUNT_ACCOUNT | LOGIN_COUNT_SOURCE);
+	/* A batch account cannot log in with a password at all: password
+	 * attempts on it must not let anyone lock the job out of its keys. */
+	unsigned count = l->user.batch ? LOGIN_COUNT_SOURCE
+				       : LOGIN_COUNT_ACCOUNT | LOGIN_COUNT_SOURCE;
+
+	return login_refuse(l, cause, NULL, count);
 }
 
 static void set_round(struct dialog_round *next, const char *instruction,

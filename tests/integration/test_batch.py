@@ -220,6 +220,23 @@ class BatchTest(unittest.TestCase):
         self.inst.wait_log(r'event=auth_fail relation=%s user="nopassword" '
                            r'reason=batch_account_password' % REL)
 
+    def test_password_attempts_never_lock_a_batch_account(self):
+        import paramiko
+        key = self.inst.add_batch_user(REL, "nolockout")
+        for i in range(6):  # lockout_threshold is 5
+            t = paramiko.Transport(("127.0.0.1", self.inst.port))
+            try:
+                t.start_client(timeout=30)
+                with self.assertRaises(paramiko.AuthenticationException):
+                    t.auth_interactive(REL + ".nolockout",
+                                       lambda title, instr, prompts: ["guess-%d" % i] *
+                                       len(prompts))
+            finally:
+                t.close()
+        show = self.inst.admin_json("user", "show", REL, "nolockout")
+        self.assertFalse(show["locked"])
+        self.assert_uploads("nolockout", key, "nolockout.bin")
+
     def test_password_ageing_never_blocks_a_key_login(self):
         key = self.inst.add_batch_user(REL, "ageless")
         self.inst.set_clock(self.inst.now + 400 * 86400)
