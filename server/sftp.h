@@ -17,7 +17,8 @@ struct srv_sftp_limits {
 	uint64_t max_file_size; /* no upload grows beyond this (holes included) */
 	/* Bytes the relation may keep below the root, staging files included
 	 * (apparent sizes, holes count); 0: no quota. Usage is counted by a
-	 * walk at session start plus this session's own changes. */
+	 * walk at session start (see srv_sftp_io.usage) plus the changes
+	 * made through the session. */
 	uint64_t quota;
 	uint32_t max_path;    /* longest path, in bytes after normalisation */
 	uint32_t max_depth;   /* most path components below the root ("/a/f" is 2) */
@@ -25,6 +26,12 @@ struct srv_sftp_limits {
 	 * at once; by default it is kept for resume (sftpdrop-ingest removes
 	 * it after partial_retention). */
 	bool discard_partials;
+};
+
+/* What the relation keeps below the root, for the quota. */
+struct srv_sftp_usage {
+	uint64_t used; /* bytes (apparent sizes) */
+	bool known;    /* counted: the next session need not walk the tree */
 };
 
 struct srv_sftp_io {
@@ -43,6 +50,10 @@ struct srv_sftp_io {
 			 uint64_t ino);
 	/* The publish announced by published() failed after all. */
 	void (*unpublished)(void *ctx, uint64_t dev, uint64_t ino);
+	/* Usage shared by the sessions of one connection (several channels),
+	 * so that together they stay within the quota; the caller owns it and
+	 * zeroes it once. NULL: each session counts its own. */
+	struct srv_sftp_usage *usage;
 };
 
 /* One SFTP session driven by its caller, for several sessions in one

@@ -462,14 +462,14 @@ static int open_write(struct sftp_session *s, const struct srv_sftp_req *q)
 
 		how = "copy";
 		if (s->lim->quota &&
-		    (size > s->lim->quota || s->quota_used > s->lim->quota - size)) {
+		    (size > s->lim->quota || s->usage->used > s->lim->quota - size)) {
 			r = -EDQUOT;
 			goto fail;
 		}
 		r = copy_target(pfd, name, fd);
 		if (r < 0)
 			goto fail;
-		s->quota_used += size;
+		s->usage->used += size;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
@@ -1207,7 +1207,7 @@ static void quota_statvfs(const struct sftp_session *s, struct statvfs *v)
 
 	if (!s->lim->quota)
 		return;
-	left = s->quota_used < s->lim->quota ? s->lim->quota - s->quota_used : 0;
+	left = s->usage->used < s->lim->quota ? s->lim->quota - s->usage->used : 0;
 	total = s->lim->quota / bs;
 	left /= bs;
 	if (total < v->f_blocks)

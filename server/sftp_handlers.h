@@ -71,7 +71,8 @@ struct sftp_session {
 	uint32_t max_read;           /* largest DATA payload we send */
 	uint32_t max_write;          /* advertised WRITE payload size */
 	unsigned replies;            /* replies queued, to check "exactly one" */
-	uint64_t quota_used;         /* bytes below the root, when lim->quota */
+	struct srv_sftp_usage *usage; /* io->usage, or own_usage */
+	struct srv_sftp_usage own_usage;
 	bool inited;
 	/* Scratch space for normalised client paths (two for RENAME). */
 	char path_a[SRV_JAIL_PATH_MAX];

@@ -1,7 +1,7 @@
 /* The per-relation quota: what the relation keeps below its root (published
  * files and staging files, apparent sizes so that sparse holes count), found
- * by one walk at session start and kept up to date by this session's own
- * writes, truncations and removals. */
+ * by one walk at the start of a connection's first session and kept up to
+ * date by the writes, truncations and removals of its sessions. */
 #include "sftp_handlers.h"
 
 #include <dirent.h>
@@ -21,16 +21,16 @@ int sftp_quota_grow(struct sftp_session *s, struct sftp_handle *h, uint64_t end)
 		return 0;
 	grow = end - h->size;
 	if (s->lim->quota &&
-	    (grow > s->lim->quota || s->quota_used > s->lim->quota - grow))
+	    (grow > s->lim->quota || s->usage->used > s->lim->quota - grow))
 		return -EDQUOT;
-	s->quota_used += grow;
+	s->usage->used += grow;
 	h->size = end;
 	return 0;
 }
 
 void sftp_quota_free(struct sftp_session *s, uint64_t n)
 {
-	s->quota_used = n < s->quota_used ? s->quota_used - n : 0;
+	s->usage->used = n < s->usage->used ? s->usage->used - n : 0;
 }
 
 /* dfd is consumed (closed) in every case. */

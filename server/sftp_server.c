@@ -615,15 +615,17 @@ int srv_sftp_open(int rootfd, const struct srv_sftp_limits *lim,
 	/* Longnames use local time; load the zone before any lock-down
 	 * hides /etc/localtime from us. */
 	tzset();
-	if (lim->quota) {
-		r = sftp_quota_scan(rootfd, lim->max_depth, &s->quota_used);
+	s->usage = io->usage ? io->usage : &s->own_usage;
+	if (lim->quota && !s->usage->known) {
+		r = sftp_quota_scan(rootfd, lim->max_depth, &s->usage->used);
 		if (r < 0) {
 			log_event(LOG_ERR, "sftp_error", "op=quota reason=\"cannot count usage\" errno=%s",
 				  err_name(-r));
 			goto fail;
 		}
 		log_event(LOG_DEBUG, "sftp_quota", "used=%llu quota=%llu",
-			  (unsigned long long)s->quota_used, (unsigned long long)lim->quota);
+			  (unsigned long long)s->usage->used, (unsigned long long)lim->quota);
+		s->usage->known = true;
 	}
 	ss->s = s;
 	*out = ss;

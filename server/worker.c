@@ -54,6 +54,7 @@ struct worker {
 	int rootfd;
 	/* SFTP: the open session channels (serve_channels) */
 	struct srv_sftp_limits lim;
+	struct srv_sftp_usage usage; /* the relation's, shared by the channels */
 	struct sftp_chan *chans[SD_MAX_CHANNELS];
 	unsigned n_chans, max_chans, chans_opened;
 	bool closing;  /* no more channels: refuse everything */
@@ -393,14 +394,6 @@ struct sftp_chan {
 	unsigned no;                 /* for the log: 1 for the first channel */
 };
 
-static ssize_t chan_read(void *ctx, void *buf, size_t len)
-{
-	(void)ctx;
-	(void)buf;
-	(void)len;
-	return -ENOTSUP; /* the engine is fed by serve_channels */
-}
-
 static int chan_write(void *ctx, const void *buf, size_t len)
 {
 	struct sftp_chan *c = ctx;
@@ -486,9 +479,11 @@ static struct sftp_chan *chan_add(struct worker *w, ssh_channel ch)
 	c->w = w;
 	c->ch = ch;
 	c->no = ++w->chans_opened;
-	c->io = (struct srv_sftp_io){ .ctx = c, .read = chan_read, .write = chan_write,
+	/* No read: serve_channels feeds the engine. One usage count for all
+	 * channels, so that together they stay within the quota. */
+	c->io = (struct srv_sftp_io){ .ctx = c, .write = chan_write,
 				      .published = on_published,
-				      .unpublished = on_unpublished };
+				      .unpublished = on_unpublished, .usage = &w->usage };
 	w->chans[w->n_chans++] = c;
 	return c;
 }

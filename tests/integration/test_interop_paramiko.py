@@ -76,5 +76,49 @@ class ParamikoInterop(interop.InteropCase):
             self.assertEqual(self.inst.wait_ingested(interop.RELATION, name)["sha256"], want)
 
 
+
+def statvfs(sftp, path):
+    """statvfs@openssh.com (paramiko has no call for it): the 11 fields."""
+    from paramiko.sftp import CMD_EXTENDED
+    _t, msg = sftp._request(CMD_EXTENDED, "statvfs@openssh.com", path)
+    names = ("f_bsize", "f_frsize", "f_blocks", "f_bfree", "f_bavail", "f_files",
+             "f_ffree", "f_favail", "f_fsid", "f_flag", "f_namemax")
+    return dict((n, msg.get_int64()) for n in names)
+
+
+class ParamikoQuota(interop.InteropCase):
+    extra_conf = "relation_quota = 4194304\nmax_sessions_per_connection = 2\n"
+
+    def test_quota_is_shared_by_the_channels_of_a_connection(self):
+        user = self.inst.add_ready_user(interop.RELATION, "q.quota")
+        t, one = harness.paramiko_connect(self.inst, user)
+        try:
+            two = paramiko.SFTPClient.from_transport(t)
+            # df shows the quota as the size and the room left in it.
+            st = statvfs(one, ".")
+            self.assertEqual(st["f_blocks"] * st["f_frsize"], 4194304)
+            a = one.open("a.bin", "wb")
+            a.write(os.urandom(3 * 1024 * 1024))
+            a.flush()
+            b = two.open("b.bin", "wb")
+            b.write(os.urandom(1024 * 1024))  # exactly at the quota: fine
+            b.flush()
+            self.assertEqual(statvfs(two, ".")["f_bavail"], 0)
+            with self.assertRaises(IOError) as cm:
+                b.write(b"x")  # one byte over, on the other channel
+                b.flush()
+            self.assertIn("quota exceeded", str(cm.exception))
+            b.close()  # FAILURE, which paramiko does not raise on close
+            a.close()
+            # The session goes on: the refused upload was never published.
+            self.assertNotIn("b.bin", one.listdir("."))
+            self.assertEqual(one.stat("a.bin").st_size, 3 * 1024 * 1024)
+        finally:
+            t.close()
+        self.inst.wait_ingested(interop.RELATION, "a.bin")
+        self.assertNotIn("b.bin", [u["name"] for u in self.inst.uploads()])
+        self.assertIn('reason="quota exceeded"', self.inst.log())
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
