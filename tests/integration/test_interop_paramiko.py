@@ -48,6 +48,23 @@ class ParamikoInterop(interop.InteropCase):
                                                              interop.RELATION))
                           if any(ord(c) < 32 for c in n)])
 
+    def test_rename_v3_never_overwrites_posix_rename_replaces(self):
+        user = self.inst.add_ready_user(interop.RELATION, "r.rename")
+        t, sftp = harness.paramiko_connect(self.inst, user)
+        try:
+            sftp.mkdir("ren")
+            sftp.putfo(io.BytesIO(b"1" * 10), "ren/a.txt")
+            sftp.putfo(io.BytesIO(b"2" * 20), "ren/b.txt")
+            with self.assertRaises(IOError) as cm:
+                sftp.rename("ren/a.txt", "ren/b.txt")  # SSH_FXP_RENAME
+            self.assertIn("file exists", str(cm.exception))
+            self.assertEqual(sftp.stat("ren/b.txt").st_size, 20)
+            sftp.posix_rename("ren/a.txt", "ren/b.txt")  # posix-rename@openssh.com
+            self.assertEqual(sftp.stat("ren/b.txt").st_size, 10)
+            self.assertNotIn("a.txt", sftp.listdir("ren"))
+        finally:
+            t.close()
+
     def test_two_channels_at_once_and_a_third_refused(self):
         user = self.inst.add_ready_user(interop.RELATION, "k.kanaal")
         t, one = harness.paramiko_connect(self.inst, user)
