@@ -8,7 +8,7 @@ set(SFTPDROP_IT_ENV
   SFTPDROP_ADMIN=$<TARGET_FILE:sftpdrop-admin>
   SFTPDROP_DAEMON=$<TARGET_FILE:sftpdropd>
   SFTPDROP_INGEST=$<TARGET_FILE:sftpdrop-ingest>)
-foreach(t login openssh jail lifecycle lifecycle_openssh batch)
+foreach(t login openssh jail lifecycle lifecycle_openssh batch disk_full)
   add_test(NAME it_${t}
     COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_${t}.py)
   set_tests_properties(it_${t} PROPERTIES ENVIRONMENT "${SFTPDROP_IT_ENV}"
