@@ -440,3 +440,69 @@ out:
 	free(x);
 	return r;
 }
+
+/* A lost letter: a new activation code for an account never activated. */
+int admin_cmd_user_reset_activation(struct admin_ctx *ctx)
+{
+	const char *relation = ctx->args[0];
+	int64_t now = admin_now();
+	struct {
+		char login[SD_LOGIN_MAX];
+		char shown[ADMIN_ACTIVATION_SIZE];
+		char canonical[ADMIN_ACTIVATION_SIZE];
+		char phc[STORE_HASH_MAX];
+		char text[1024];
+	} *x = calloc(1, sizeof(*x));
+	int r, pr;
+
+	if (!x) {
+		admin_err("out of memory");
+		return -ENOMEM;
+	}
+	snprintf(x->login, sizeof(x->login), "%s.%s", relation, ctx->username);
+	r = admin_activation_generate(x->shown, x->canonical);
+	if (r < 0) {
+		admin_err("cannot generate an activation code: %s", strerror(-r));
+		goto out;
+	}
+	r = admin_password_hash(&ctx->conf, x->canonical, x->phc, sizeof(x->phc));
+	if (r < 0) {
+		admin_hash_error(ctx, r);
+		goto out;
+	}
+	r = store_user_reset_activation(ctx->store, relation, ctx->username, x->phc);
+	if (r < 0) {
+		if (r == -ENOENT)
+			admin_err("user %s does not exist", x->login);
+		else if (r == -EALREADY)
+			admin_err("user %s is already activated: nothing to reset", x->login);
+		else
+			admin_err("cannot reset the activation code of %s: %s", x->login,
+				  strerror(-r));
+		goto out;
+	}
+	r = admin_audit(ctx, now, relation, ctx->username, "user_reset_activation");
+	{
+		const struct admin_secret_item items[] = {
+			{ .key = "login", .label = "login", .value = x->login },
+			{ .key = "activation_code", .label = "activation code", .value = x->shown,
+			  .secret = true },
+		};
+
+		pr = admin_out_secrets(ctx->json, items, sizeof(items) / sizeof(items[0]),
+				       "Shown only this once. Send it to the user by letter; the "
+				       "earlier code no longer works.\n",
+				       x->text, sizeof(x->text));
+	}
+	if (pr < 0) {
+		admin_err("the activation code of %s was reset, but it could not be written "
+			  "(%s); reset it again",
+			  x->login, strerror(-pr));
+		if (r == 0)
+			r = pr;
+	}
+out:
+	explicit_bzero(x, sizeof(*x));
+	free(x);
+	return r;
+}

@@ -84,6 +84,7 @@ int admin_cmd_user_disable(struct admin_ctx *ctx);
 int admin_cmd_user_enable(struct admin_ctx *ctx);
 int admin_cmd_user_unlock(struct admin_ctx *ctx);
 int admin_cmd_user_reset_password(struct admin_ctx *ctx);
+int admin_cmd_user_reset_activation(struct admin_ctx *ctx);
 int admin_cmd_user_reset_totp(struct admin_ctx *ctx);
 int admin_cmd_bans(struct admin_ctx *ctx);
 int admin_cmd_bans_lift(struct admin_ctx *ctx);

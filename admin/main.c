@@ -79,6 +79,8 @@ static const struct cmd_def cmds[] = {
 	  "user unlock RELATIENUMMER USERNAME" },
 	{ "user", "reset-password", admin_cmd_user_reset_password, 2, 2, USER_ARGS, 0, 0, true,
 	  "user reset-password RELATIENUMMER USERNAME" },
+	{ "user", "reset-activation", admin_cmd_user_reset_activation, 2, 2, USER_ARGS, 0, 0,
+	  true, "user reset-activation RELATIENUMMER USERNAME" },
 	{ "user", "reset-totp", admin_cmd_user_reset_totp, 2, 2, USER_ARGS, 0, 0, true,
 	  "user reset-totp RELATIENUMMER USERNAME" },
 	{ "key", "add", admin_cmd_key_add, 2, 2, USER_ARGS, 0, 0, true,

@@ -767,6 +767,26 @@ int store_user_reset_password(struct store *s, const char *relation, const char 
 	return r;
 }
 
+int store_user_reset_activation(struct store *s, const char *relation, const char *username,
+				const char *phc)
+{
+	struct store_user u;
+	int r = store_user_get(s, relation, username, &u);
+	bool activated;
+
+	if (r < 0)
+		return r;
+	activated = u.activated;
+	store_user_wipe(&u);
+	if (activated)
+		return -EALREADY;
+	/* The guard repeats the check, for a first login that just completed. */
+	r = update_user(s, "UPDATE users SET activation_hash = ?3" WHERE_USER
+			   " AND activation_hash IS NOT NULL",
+			relation, username, phc, 0, 0);
+	return r == -ENOENT ? -EALREADY : r;
+}
+
 int store_user_reset_totp(struct store *s, const char *relation, const char *username)
 {
 	return update_user(s, "UPDATE users SET totp_secret = NULL, totp_last_step = -1" WHERE_USER,

@@ -149,6 +149,10 @@ int store_user_set_disabled(struct store *s, const char *relation, const char *u
 /* New one-time password (must change at next login), history updated. */
 int store_user_reset_password(struct store *s, const char *relation, const char *username,
 			      const char *phc, unsigned history_depth, int64_t now);
+/* A new activation code (PHC of it) for an account not activated yet: the
+ * letter was lost. -ENOENT: no such user; -EALREADY: already activated. */
+int store_user_reset_activation(struct store *s, const char *relation, const char *username,
+				const char *phc);
 /* Forget the TOTP secret: the user enrols again at the next login. */
 int store_user_reset_totp(struct store *s, const char *relation, const char *username);
 /* The expiry warning for the password set at changed_at was mailed. */

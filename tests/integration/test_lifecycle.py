@@ -130,6 +130,22 @@ class FirstLoginTest(Base):
         self.assertNotIn("Nieuw wachtwoord: ", [p for _, ps in d.rounds for p in ps])
         self.assertIsNotNone(self.row(u)["activation_hash"])
 
+    def test_lost_letter_new_activation_code(self):
+        u = self.new_user(totp=True)
+        old_code = u.activation
+        new = self.inst.admin_json("user", "reset-activation", "123456", u.username)
+        self.assertNotEqual(new["activation_code"], old_code)
+        self.refused(u, activation=old_code)
+        self.assertEqual(self.last_fail_reason(), "bad_activation_code")
+        u.activation = new["activation_code"]
+        self.login(u, new_passwords=[u.next_password()])
+        # once activated there is nothing to reset
+        r = self.inst.admin("user", "reset-activation", "123456", u.username, check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already activated", r.stderr)
+        events = [a["event"] for a in self.inst.admin_json("audit", "--user", u.username)]
+        self.assertIn("user_reset_activation", events)
+
     def test_rejected_new_password_then_good_one_same_connection(self):
         u = self.new_user(totp=True)
         good = u.next_password()
