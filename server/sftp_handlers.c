@@ -699,6 +699,8 @@ int sftp_h_read(struct sftp_session *s, const struct srv_sftp_req *q)
 	return sftp_sent(s, q->id, srv_sftp_data_commit(&s->out, mark, (size_t)n));
 }
 
+#define SFTP_WRITEBACK_CHUNK ((uint64_t)8 << 20)
+
 int sftp_h_write(struct sftp_session *s, const struct srv_sftp_req *q)
 {
 	struct sftp_handle *h = sftp_handle_get(s, &q->handle);
@@ -737,6 +739,16 @@ int sftp_h_write(struct sftp_session *s, const struct srv_sftp_req *q)
 			goto out;
 		}
 		done += (size_t)n;
+	}
+	/* Durable CLOSE: start write-back of each 8 MiB as it fills, so that
+	 * the fdatasync at CLOSE does not find the whole file still dirty.
+	 * Asynchronous and only a hint: fdatasync still decides. */
+	if (s->lim->sync_on_close && q->data.len > 0 &&
+	    (q->offset + q->data.len) / SFTP_WRITEBACK_CHUNK > q->offset / SFTP_WRITEBACK_CHUNK) {
+		uint64_t to = (q->offset + q->data.len) / SFTP_WRITEBACK_CHUNK * SFTP_WRITEBACK_CHUNK;
+
+		(void)sync_file_range(h->fd, (off_t)(to - SFTP_WRITEBACK_CHUNK),
+				      (off_t)SFTP_WRITEBACK_CHUNK, SYNC_FILE_RANGE_WRITE);
 	}
 out:
 	if (r < 0) {
