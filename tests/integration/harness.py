@@ -4,6 +4,7 @@ It provisions with the real admin CLI, runs the real daemon and ingest in the
 foreground, injects time through the test clock file (builds with
 -DTEST_CLOCK=ON), and stops only the processes it started, by pid.
 """
+import atexit
 import hashlib
 import json
 import os
@@ -71,6 +72,9 @@ class Instance:
         self.set_clock(self.now)
         self.procs = []
         self.logs = {}
+        # unittest skips tearDownClass when setUpClass fails: never leave
+        # the daemon or the watcher running behind a failed test.
+        atexit.register(self.stop)
         self.admin("init", "--dir", self.dir, "--listen", "127.0.0.1:%d" % self.port)
         with open(self.conf, "a") as f:
             # Cheap hashing and short delays keep the suite fast; the logic
