@@ -146,6 +146,14 @@ static int map_rc(int rc)
 	}
 }
 
+/* Step a listing: 1 when a row is ready, 0 at its end, or -errno. */
+static int next_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
 static int exec(struct store *s, const char *sql)
 {
 	return map_rc(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
@@ -321,18 +329,15 @@ int store_relation_list(struct store *s, store_relation_cb cb, void *ud)
 	sqlite3_stmt *st = NULL;
 	struct store_relation rel;
 	int r = prepare(s, "SELECT " RELATION_COLS " FROM relations ORDER BY number", &st);
-	int rc;
 
 	if (r < 0)
 		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		relation_row(st, &rel);
 		r = cb(&rel, ud);
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
 }
@@ -493,19 +498,16 @@ int store_user_list(struct store *s, const char *relation, store_user_cb cb, voi
 			"SELECT " USER_COLS " FROM users u JOIN relations r ON r.id = u.relation_id"
 			" WHERE ?1 IS NULL OR r.number = ?1 ORDER BY r.number, u.username",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	bind_text(st, 1, relation);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		user_row(st, &u, false);
 		r = cb(&u, ud);
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
 }
@@ -886,19 +888,16 @@ int store_ban_list(struct store *s, int64_t now, store_ban_cb cb, void *ud)
 			"SELECT src, failures, window_start, banned_until FROM bans"
 			" WHERE ?1 = 0 OR banned_until > ?1 ORDER BY src",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		ban_row(st, &b);
 		r = cb(&b, ud);
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
 }
@@ -950,14 +949,13 @@ int store_audit_list(struct store *s, const char *relation, const char *username
 			" WHERE (?1 IS NULL OR relation = ?1) AND (?2 IS NULL OR username = ?2)"
 			" AND at >= ?3 ORDER BY at, id",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	bind_text(st, 1, relation);
 	bind_text(st, 2, username);
 	sqlite3_bind_int64(st, 3, since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		memset(&a, 0, sizeof(a));
 		a.id = sqlite3_column_int64(st, 0);
 		a.at = sqlite3_column_int64(st, 1);
@@ -971,8 +969,6 @@ int store_audit_list(struct store *s, const char *relation, const char *username
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
 }
@@ -1115,7 +1111,6 @@ int store_upload_list(struct store *s, const char *relation, store_upload_cb cb,
 {
 	sqlite3_stmt *st = NULL;
 	struct store_upload *u = malloc(sizeof(*u));
-	int rc;
 	int r;
 
 	if (!u)
@@ -1128,7 +1123,7 @@ int store_upload_list(struct store *s, const char *relation, store_upload_cb cb,
 	if (r < 0)
 		goto out;
 	bind_text(st, 1, relation);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		memset(u, 0, sizeof(*u));
 		u->id = sqlite3_column_int64(st, 0);
 		col_text(st, 1, u->relation, sizeof(u->relation));
@@ -1145,8 +1140,6 @@ int store_upload_list(struct store *s, const char *relation, store_upload_cb cb,
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 out:
 	free(u);
@@ -1571,7 +1564,6 @@ int store_receipt_list(struct store *s, const char *relation, store_receipt_cb c
 {
 	struct store_receipt *row = malloc(sizeof(*row));
 	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
 	if (!row)
@@ -1583,14 +1575,12 @@ int store_receipt_list(struct store *s, const char *relation, store_receipt_cb c
 	if (r < 0)
 		goto out;
 	bind_text(st, 1, relation);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		receipt_row(st, row);
 		r = cb(row, ud);
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 out:
 	free(row);
@@ -1656,7 +1646,6 @@ int store_key_list(struct store *s, int64_t user_id, store_key_cb cb, void *ud)
 {
 	struct store_key *k = malloc(sizeof(*k));
 	sqlite3_stmt *st = NULL;
-	int rc;
 	int r;
 
 	if (!k)
@@ -1665,14 +1654,12 @@ int store_key_list(struct store *s, int64_t user_id, store_key_cb cb, void *ud)
 	if (r < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, user_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((r = next_row(st)) == 1) {
 		key_row(st, k);
 		r = cb(k, ud);
 		if (r < 0)
 			break;
 	}
-	if (r >= 0 && rc != SQLITE_DONE)
-		r = map_rc(rc);
 	sqlite3_finalize(st);
 out:
 	free(k);
