@@ -9,14 +9,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A writer waits this long for another process's transaction (daemon monitors,
  * ingest and the admin tool share the database). */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+/* While waiting, a writer looks again after this long at first, doubling up
+ * to STORE_BUSY_MAX_SLEEP_US. SQLite's own handler sleeps 1 ms at least, which
+ * is longer than most transactions here (one upload row, one ingest step). */
+#define STORE_BUSY_FIRST_SLEEP_US 50
+#define STORE_BUSY_MAX_SLEEP_US 250
+
 struct store {
 	sqlite3 *db;
+	struct timespec busy_since;
+	bool batch; /* inside store_batch_begin(): steps are savepoints */
 };
+
+static int64_t elapsed_us(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - since->tv_sec) * 1000000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
+/* sqlite3_busy_handler callback: n is the number of earlier calls for this
+ * wait. Returns 0 (give up, SQLITE_BUSY) after STORE_BUSY_TIMEOUT_MS. */
+static int busy_wait(void *ud, int n)
+{
+	struct store *s = ud;
+	int64_t us = STORE_BUSY_FIRST_SLEEP_US;
+	struct timespec d;
+
+	if (n == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->busy_since);
+	else if (elapsed_us(&s->busy_since) >= (int64_t)STORE_BUSY_TIMEOUT_MS * 1000)
+		return 0;
+	for (int i = 0; i < n && us < STORE_BUSY_MAX_SLEEP_US; i++)
+		us *= 2;
+	if (us > STORE_BUSY_MAX_SLEEP_US)
+		us = STORE_BUSY_MAX_SLEEP_US;
+	d.tv_sec = 0;
+	d.tv_nsec = (long)us * 1000;
+	nanosleep(&d, NULL);
+	return 1;
+}
 
 /* Schema steps; index i migrates user_version i to i+1. Never edit a step that
  * has shipped: add a new one. */
@@ -242,7 +282,7 @@ int store_open(const char *path, bool create, struct store **out)
 	if (r < 0)
 		goto fail;
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(s->db, busy_wait, s);
 	r = exec(s, "PRAGMA journal_mode = WAL");
 	if (r == 0)
 		r = exec(s, "PRAGMA foreign_keys = ON");
@@ -257,6 +297,11 @@ int store_open(const char *path, bool create, struct store **out)
 fail:
 	store_close(s);
 	return r;
+}
+
+int store_set_durable(struct store *s, bool durable)
+{
+	return exec(s, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 }
 
 void store_close(struct store *s)
@@ -1149,22 +1194,49 @@ out:
 /* ---- receipts / partials ---- */
 
 /* Run body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on failure). */
+/* body in a transaction of its own, or inside a batch in a savepoint, so
+ * that a failing step leaves the batch's other steps in place. */
 static int in_transaction(struct store *s, int (*body)(struct store *s, void *ud), void *ud)
 {
-	int r = exec(s, "BEGIN IMMEDIATE");
+	int r = exec(s, s->batch ? "SAVEPOINT step" : "BEGIN IMMEDIATE");
 
 	if (r < 0)
 		return r;
 	r = body(s, ud);
 	if (r >= 0) {
-		int c = exec(s, "COMMIT");
+		int c = exec(s, s->batch ? "RELEASE step" : "COMMIT");
 
 		if (c < 0)
 			r = c;
 	}
 	if (r < 0)
-		exec(s, "ROLLBACK");
+		exec(s, s->batch ? "ROLLBACK TO step; RELEASE step" : "ROLLBACK");
 	return r;
+}
+
+int store_batch_begin(struct store *s)
+{
+	int r;
+
+	if (s->batch)
+		return -EINVAL;
+	r = exec(s, "BEGIN IMMEDIATE");
+	if (r == 0)
+		s->batch = true;
+	return r;
+}
+
+int store_batch_end(struct store *s, bool commit)
+{
+	int r;
+
+	if (!s->batch)
+		return -EINVAL;
+	s->batch = false;
+	r = commit ? exec(s, "COMMIT") : -ECANCELED;
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return commit ? r : 0;
 }
 
 int store_upload_received_from(struct store *s, const char *relation, const char *username,

@@ -103,6 +103,17 @@ struct store_upload {
  * ":memory:" works for tests. *out owned by the caller: store_close(). */
 int store_open(const char *path, bool create, struct store **out);
 void store_close(struct store *s);
+/* Whether a commit waits until the database file is on disk (the default,
+ * SQLite's synchronous = FULL) or only until it is in the write-ahead log
+ * (NORMAL: never corrupt, but the last commits may be lost on power failure). */
+int store_set_durable(struct store *s, bool durable);
+/* Group the writes that follow into one transaction (one disk sync for all
+ * of them), each multi-statement step in a savepoint of its own so that a
+ * failing step undoes only itself. Not nestable. store_batch_end() commits
+ * (commit true: 0 or -errno, and on failure nothing of the batch is kept)
+ * or rolls everything back (commit false: 0). */
+int store_batch_begin(struct store *s);
+int store_batch_end(struct store *s, bool commit);
 /* Current schema version of an open store. */
 int store_schema_version(struct store *s);
 

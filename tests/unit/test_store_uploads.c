@@ -8,8 +8,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -245,6 +249,142 @@ static void rows_a_full_scan_did_not_find_are_marked_vanished_but_stay_claimable
 	assert_int_equal(store_upload_mark_vanished(s, 60, 71), 0);
 }
 
+
+static int64_t claim(struct store *s, const char *name, uint64_t ino)
+{
+	bool already = true;
+	int64_t id = 0;
+
+	assert_int_equal(store_upload_claim_file(s, "123456", name, 1, 1, ino, 5, 10, &id,
+						 &already),
+			 0);
+	assert_false(already);
+	return id;
+}
+
+static int rows(struct store *s)
+{
+	int n = 0;
+
+	assert_int_equal(store_receipt_list(s, NULL, count_cb, &n), 0);
+	return n;
+}
+
+static void a_batch_keeps_its_good_steps_and_drops_a_failed_one(void **st)
+{
+	struct store *s = *st;
+	int64_t a, b;
+
+	assert_int_equal(store_batch_begin(s), 0);
+	assert_int_equal(store_batch_begin(s), -EINVAL); /* not nestable */
+	a = claim(s, "a", 11);
+	/* A step that fails (no such row) undoes itself only. */
+	assert_int_equal(store_upload_record(s, 99, "ee", 1, "/s/99-x", 11, false, "x"), -ENOENT);
+	b = claim(s, "b", 12);
+	assert_int_equal(store_upload_record(s, a, "aa", 1, "/s/1-a", 12, false, "a"), 0);
+	assert_int_equal(store_batch_end(s, true), 0);
+	assert_int_equal(store_batch_end(s, true), -EINVAL); /* none open */
+	assert_int_equal(rows(s), 2);
+	assert_string_equal(get(s, a)->sha256, "aa");
+	assert_int_equal(get(s, b)->ingested_at, 0);
+}
+
+static void a_batch_ended_without_commit_leaves_nothing(void **st)
+{
+	struct store *s = *st;
+
+	assert_int_equal(store_batch_begin(s), 0);
+	claim(s, "a", 11);
+	claim(s, "b", 12);
+	assert_int_equal(store_batch_end(s, false), 0);
+	assert_int_equal(rows(s), 0);
+	/* And the store takes a single write again afterwards. */
+	claim(s, "c", 13);
+	assert_int_equal(rows(s), 1);
+}
+
+struct holder {
+	const char *path;
+	int hold_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool holding;
+};
+
+/* Another process's writer: takes the write lock, says so, holds it for
+ * hold_ms, commits. */
+static void *hold_lock(void *ud)
+{
+	struct holder *h = ud;
+	struct timespec d = { h->hold_ms / 1000, (long)(h->hold_ms % 1000) * 1000000 };
+	struct store *o = NULL;
+
+	assert_int_equal(store_open(h->path, false, &o), 0);
+	assert_int_equal(store_batch_begin(o), 0);
+	claim(o, "held", 21);
+	pthread_mutex_lock(&h->mu);
+	h->holding = true;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	nanosleep(&d, NULL);
+	assert_int_equal(store_batch_end(o, true), 0);
+	store_close(o);
+	return NULL;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void remove_db(const char *path)
+{
+	char p[64];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void a_writer_waits_for_another_writer_and_then_goes_on(void **st)
+{
+	char path[] = "/tmp/sftpdrop-store-XXXXXX";
+	struct holder h = { .path = path, .hold_ms = 200, .mu = PTHREAD_MUTEX_INITIALIZER,
+			    .cv = PTHREAD_COND_INITIALIZER };
+	struct store *s = NULL;
+	struct timespec t0;
+	pthread_t t;
+	int fd = mkstemp(path);
+	double ms;
+
+	(void)st;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(store_open(path, true, &s), 0);
+	assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+	pthread_mutex_lock(&h.mu);
+	while (!h.holding)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	claim(s, "waited", 22);
+	ms = ms_since(&t0);
+	/* It waited for the other commit (not failing at once with busy)
+	 * and went on well before the 5 s timeout. */
+	assert_true(ms > 100);
+	assert_true(ms < 3000);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(rows(s), 2);
+	store_close(s);
+	remove_db(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +403,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			rows_a_full_scan_did_not_find_are_marked_vanished_but_stay_claimable, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(a_batch_keeps_its_good_steps_and_drops_a_failed_one,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_batch_ended_without_commit_leaves_nothing, setup,
+						teardown),
+		cmocka_unit_test(a_writer_waits_for_another_writer_and_then_goes_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
