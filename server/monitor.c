@@ -233,9 +233,17 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 	    mon_get_u64(req, &dev) < 0 || mon_get_u64(req, &ino) < 0 || mon_get_end(req) < 0)
 		return -EBADMSG;
 	/* Asked before the final name exists (sftp_handlers.c: publish), so
-	 * that ingest never finds a published file the store does not know. */
+	 * that ingest never finds a published file the store does not know.
+	 * Without sync_on_close the upload itself is not durable at CLOSE, so
+	 * neither need its row be: a row lost to a power failure leaves a file
+	 * that ingest claims as unknown (store_upload_claim_file), while any
+	 * later durable commit (ingest's) carries this one to disk too. */
+	if (!m->conf->sync_on_close)
+		store_set_durable(m->store, false);
 	r = store_upload_received_from(m->store, m->login.relation, m->login.username, m->src,
 				       name, size, dev, ino, clock_now());
+	if (!m->conf->sync_on_close)
+		store_set_durable(m->store, true);
 	if (r < 0)
 		log_event(LOG_ERR, "store_error", "op=upload_received name=%s err=%s",
 			  log_q(name), strerror(-r));
