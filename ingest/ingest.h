@@ -13,6 +13,7 @@
 
 #include "defs.h"
 #include "util.h"
+#include "store.h"
 
 struct conf;
 struct store;
@@ -187,12 +188,16 @@ struct ingest_spooled {
 };
 
 /* Put the open upload src_fd (fstat in st) into spool_fd/relation/ as
- * "<id>-<basename of name>", read-only, with its directory entry on disk:
- * a hard link where possible, else a verified copy. Never leaves a partial
- * file under the final name. On failure *why names the step. 0 or -errno. */
+ * "<id>-<basename of name>", read-only, its data on disk: a hard link where
+ * possible, else a verified copy. Never leaves a partial file under the
+ * final name. The directory entry is on disk too with sync_dir; without,
+ * the caller makes it so with ingest_spool_sync_dir() (once for several
+ * files). On failure *why names the step. 0 or -errno. */
 int ingest_spool_put(int spool_fd, const char *spool_dir, const char *relation,
 		     int64_t id, const char *name, int src_fd, const struct stat *st,
-		     struct ingest_spooled *out, const char **why);
+		     bool sync_dir, struct ingest_spooled *out, const char **why);
+/* fsync spool_fd/relation. 0 or -errno. */
+int ingest_spool_sync_dir(int spool_fd, const char *relation);
 /* The spool file of upload id if it is there already (a crash came between
  * the hand-off and its record): hash it into out. 1 found, 0 not there (a
  * leftover temporary copy is removed), -errno. */
@@ -200,7 +205,13 @@ int ingest_spool_find(int spool_fd, const char *spool_dir, const char *relation,
 		      int64_t id, const char *name, struct ingest_spooled *out,
 		      uint64_t *size, const char **why);
 
-/* ---- process.c: one candidate, start to end ---- */
+/* ---- process.c: candidates, start to end ---- */
+
+/* A receipt written (receipt.c). */
+struct ingest_receipt_out {
+	char relation[SD_RELATION_MAX + 1];
+	char name[INGEST_NAME_MAX + 1];
+};
 
 struct ingest_ctx {
 	const struct conf *conf;
@@ -222,11 +233,29 @@ enum ingest_outcome {
 	INGEST_GONE,    /* nothing to ingest: vanished, not a regular file */
 };
 
-/* Process the candidate at rel (relative to upload_root): claim, spool,
- * record, receipt, hook (docs/ingest.md). Logs ingest_done itself. On
- * failure *why names the step and the caller retries. An ingest_outcome or
- * -errno. */
-int ingest_process(const struct ingest_ctx *ctx, const char *rel, const char **why);
+/* One candidate of a batch: key in; r (an ingest_outcome or -errno) and why
+ * (the failing step) out; the rest is the batch's working state. */
+struct ingest_job {
+	const char *key;
+	int r;
+	const char *why;
+	char relation[SD_RELATION_MAX + 1];
+	const char *name;
+	int fd;
+	struct stat st;
+	int64_t id;
+	struct store_receipt row;
+	struct ingest_spooled sp;
+	struct ingest_receipt_out receipt;
+	bool receipt_ok;
+	bool in_step; /* went into the current store transaction */
+};
+/* Process n candidates (each key relative to upload_root): claim, spool,
+ * record, receipt, hook (docs/ingest.md), each step for all of them before
+ * the next, with one store transaction per step and one directory sync per
+ * relation. Logs ingest_done itself. A failed job names its step in why and
+ * the caller retries it. */
+void ingest_process_batch(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n);
 /* The steps after the hand-off, for a recorded upload: its receipt, then
  * its hook. Safe to repeat. */
 void ingest_after_record(const struct ingest_ctx *ctx, int64_t id);
@@ -243,6 +272,14 @@ int ingest_receipt_json(const struct store_receipt *r, char **out);
 /* Write upload id's receipt into upload_root/<relation>/SD_RECEIPTS_DIR
  * (temporary name, fsync, rename, fsync) and note it in the store. */
 int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **why);
+/* The two halves of ingest_receipt_write, for a batch: the file (its
+ * directory synced only with sync_dir; else ingest_receipt_sync_dir() once
+ * per relation) and then the note in the store. */
+int ingest_receipt_put(const struct ingest_ctx *ctx, int64_t id, bool sync_dir,
+		       struct ingest_receipt_out *out, const char **why);
+int ingest_receipt_sync_dir(const struct ingest_ctx *ctx, const char *relation);
+int ingest_receipt_note(const struct ingest_ctx *ctx, int64_t id,
+			const struct ingest_receipt_out *out, const char **why);
 /* Remove r's receipt file (receipt_retention) and note it. */
 int ingest_receipt_remove(const struct ingest_ctx *ctx, const struct store_receipt *r,
 			  const char **why);

@@ -50,6 +50,7 @@ struct loop {
 	bool full_logged;    /* the queue-full warning was given for this episode */
 	unsigned long scan_dirs, scan_files;
 	int64_t scan_started_ms;
+	struct ingest_job *jobs; /* LOOP_ITEMS_PER_ROUND, for process_due */
 };
 
 static char *strip_slashes(const char *p)
@@ -203,27 +204,33 @@ static void log_failure(const struct ingest_item *it, const char *why, int r, in
 		  log_q(name), why, strerror(-r), it->attempts, (long long)delay);
 }
 
+/* Everything that is due, up to a round's worth, as one batch. */
 static void process_due(struct loop *l)
 {
-	for (int i = 0; i < LOOP_ITEMS_PER_ROUND; i++) {
-		struct ingest_item *it = NULL;
-		struct ingest_time now;
-		const char *why = "";
-		int64_t delay;
-		int r;
+	struct ingest_item *items[LOOP_ITEMS_PER_ROUND];
+	struct ingest_time now;
+	size_t n = 0;
 
-		ingest_now(&now);
-		if (ingest_queue_pop_due(l->q, now.mono_ms, &it) != 1)
-			return;
-		r = ingest_process(&l->ctx, it->key, &why);
-		if (r >= 0) {
+	ingest_now(&now);
+	while (n < LOOP_ITEMS_PER_ROUND && ingest_queue_pop_due(l->q, now.mono_ms, &items[n]) == 1) {
+		l->jobs[n].key = items[n]->key;
+		n++;
+	}
+	if (n == 0)
+		return;
+	ingest_process_batch(&l->ctx, l->jobs, n);
+	ingest_now(&now);
+	for (size_t i = 0; i < n; i++) {
+		struct ingest_item *it = items[i];
+		int64_t delay;
+
+		if (l->jobs[i].r >= 0) {
 			ingest_item_free(it);
 			continue;
 		}
 		it->attempts++;
 		delay = ingest_retry_delay_ms(it->attempts);
-		log_failure(it, why, r, delay);
-		ingest_now(&now);
+		log_failure(it, l->jobs[i].why, l->jobs[i].r, delay);
 		if (ingest_queue_requeue(l->q, it, now.mono_ms + delay) < 0)
 			l->rescan_wanted = true;
 	}
@@ -393,7 +400,8 @@ int ingest_run(const struct conf *c, struct store *st, int stop_fd)
 	r = open_dirs(&l);
 	if (r < 0)
 		goto out;
-	r = ingest_queue_new(INGEST_QUEUE_MAX, &l.q);
+	l.jobs = calloc(LOOP_ITEMS_PER_ROUND, sizeof(*l.jobs));
+	r = l.jobs ? ingest_queue_new(INGEST_QUEUE_MAX, &l.q) : -ENOMEM;
 	if (r == 0)
 		r = ingest_queue_new(INGEST_QUEUE_MAX, &l.partials);
 	if (r == 0)
@@ -480,6 +488,7 @@ out:
 		close(l.ctx.spool_fd);
 	if (l.ctx.root_fd >= 0)
 		close(l.ctx.root_fd);
+	free(l.jobs);
 	free(l.spool);
 	free(l.root);
 	return r;

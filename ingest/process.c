@@ -1,4 +1,4 @@
-/* One candidate from start to end: open it without following links, claim
+/* Candidates from start to end: open each without following links, claim
  * it in the store by its identity (relation, dev, ino, birth time), put it
  * in the spool, record the hand-off with its audit row, write the receipt,
  * queue the hook. Any step may fail or be cut short by a crash; the caller
@@ -43,9 +43,16 @@ int64_t ingest_btime(int fd)
 	return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
 }
 
+static void receipt_failed(const struct ingest_job *j, const char *why, int r)
+{
+	log_event(LOG_WARNING, "ingest_error", "id=%lld reason=%s error=%s action=retry_later",
+		  (long long)j->id, why, strerror(-r));
+}
+
+static void hook_for(const struct ingest_ctx *ctx, int64_t id);
+
 void ingest_after_record(const struct ingest_ctx *ctx, int64_t id)
 {
-	struct ingest_time now;
 	const char *why = "";
 	int r = ingest_receipt_write(ctx, id, &why);
 
@@ -53,6 +60,200 @@ void ingest_after_record(const struct ingest_ctx *ctx, int64_t id)
 		log_event(LOG_WARNING, "ingest_error", "id=%lld reason=%s error=%s action=retry_later",
 			  (long long)id, why, strerror(-r));
 	fault_point("after_receipt");
+	hook_for(ctx, id);
+}
+
+/* ---- a batch of candidates ----
+ * The steps of every candidate run in the order one candidate would take
+ * them, but the store writes of a step are one transaction for the whole
+ * batch and directories are synced once per relation: one disk sync where
+ * there were one per file, and the daemon, which records each upload
+ * before publishing it, waits for the store lock once per step per batch
+ * instead of once per step per file. */
+
+static bool failed(const struct ingest_job *j)
+{
+	return j->r != INGEST_DONE || j->fd < 0;
+}
+
+/* Open the candidate; j->r stays INGEST_DONE (meaning: go on) with j->fd set,
+ * or becomes the outcome. */
+static void open_candidate(const struct ingest_ctx *ctx, struct ingest_job *j)
+{
+	int rfd;
+
+	j->r = INGEST_DONE;
+	j->why = "ok";
+	j->fd = -1;
+	j->id = 0;
+	if (ingest_path_split(j->key, j->relation, &j->name) < 0) {
+		j->r = INGEST_GONE;
+		return;
+	}
+	if (ingest_name_skipped(ctx->conf->ingest_skip_patterns, ingest_basename(j->name))) {
+		j->r = skip(j->relation, j->name, "skipped_name", INGEST_GONE);
+		return;
+	}
+	rfd = ingest_open_beneath(ctx->root_fd, j->relation, O_RDONLY | O_DIRECTORY, 0);
+	if (rfd < 0) {
+		j->r = is_gone(rfd) ? skip(j->relation, j->name, "gone", INGEST_GONE) : rfd;
+		j->why = "open_relation_dir";
+		return;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the watcher; it is refused below. */
+	j->fd = ingest_open_beneath(rfd, j->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+				    0);
+	close(rfd);
+	if (j->fd < 0) {
+		j->r = is_gone(j->fd) ? skip(j->relation, j->name,
+					     j->fd == -ELOOP ? "symlink" : "gone", INGEST_GONE)
+				      : j->fd;
+		j->why = "open";
+		j->fd = -1;
+		return;
+	}
+	if (fstat(j->fd, &j->st) < 0) {
+		j->r = -errno;
+		j->why = "fstat";
+	} else if (!S_ISREG(j->st.st_mode)) {
+		j->r = skip(j->relation, j->name, "not_regular", INGEST_GONE);
+	}
+}
+
+static void claim(const struct ingest_ctx *ctx, struct ingest_job *j)
+{
+	struct ingest_time now;
+	bool already = false;
+	int r;
+
+	ingest_now(&now);
+	r = store_upload_claim_file(ctx->store, j->relation, j->name, (uint64_t)j->st.st_size,
+				    (uint64_t)j->st.st_dev, (uint64_t)j->st.st_ino,
+				    ingest_btime(j->fd), now.wall, &j->id, &already);
+	if (r < 0) {
+		j->r = r;
+		j->why = "claim";
+	} else if (already) {
+		j->r = skip(j->relation, j->name, "already_ingested", INGEST_ALREADY);
+	}
+}
+
+/* The spool copy; the row's name (its name at the first claim) names it, so
+ * that a retry after a rename finds what an earlier attempt left. */
+static void spool(const struct ingest_ctx *ctx, struct ingest_job *j)
+{
+	int r = store_upload_get(ctx->store, j->id, &j->row);
+
+	if (r < 0) {
+		j->r = r;
+		j->why = "read_row";
+		return;
+	}
+	r = ingest_spool_put(ctx->spool_fd, ctx->spool_dir, j->relation, j->id, j->row.name,
+			     j->fd, &j->st, false, &j->sp, &j->why);
+	if (r < 0)
+		j->r = r;
+}
+
+static void record(const struct ingest_ctx *ctx, struct ingest_job *j)
+{
+	struct ingest_time now;
+	char detail[768];
+	int r;
+
+	snprintf(detail, sizeof(detail), "id=%lld name=%s size=%llu sha256=%s spool=%s",
+		 (long long)j->id, log_q(j->row.name), (unsigned long long)j->st.st_size,
+		 j->sp.sha256, log_q(j->sp.path));
+	ingest_now(&now);
+	r = store_upload_record(ctx->store, j->id, j->sp.sha256, (uint64_t)j->st.st_size,
+				j->sp.path, now.wall, ctx->hooks != NULL, detail);
+	if (r == -ENOENT) {
+		/* Recorded by the recovery of an earlier attempt meanwhile. */
+		j->r = skip(j->relation, j->row.name, "already_ingested", INGEST_ALREADY);
+	} else if (r < 0) {
+		j->r = r;
+		j->why = "record";
+	}
+}
+
+/* One store transaction around step for every job still going. When the
+ * commit fails, none of it happened: those jobs fail with why. */
+static void in_batch(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n,
+		     void (*step)(const struct ingest_ctx *, struct ingest_job *),
+		     const char *why)
+{
+	int r = store_batch_begin(ctx->store);
+
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].in_step = !failed(&jobs[i]);
+		if (!jobs[i].in_step)
+			continue;
+		if (r < 0) {
+			jobs[i].r = r;
+			jobs[i].why = why;
+			continue;
+		}
+		step(ctx, &jobs[i]);
+	}
+	if (r < 0)
+		return;
+	r = store_batch_end(ctx->store, true);
+	if (r == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].in_step) {
+			jobs[i].r = r;
+			jobs[i].why = why;
+		}
+	}
+}
+
+/* Sync the directory of each relation among the jobs still going, once;
+ * sync(ctx, relation) fails: the jobs of that relation fail with why. */
+static void sync_dirs(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n,
+		      int (*sync)(const struct ingest_ctx *, const char *), const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		int r;
+
+		if (failed(&jobs[i]))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !failed(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0;
+		if (seen)
+			continue;
+		r = sync(ctx, jobs[i].relation);
+		if (r == 0)
+			continue;
+		for (size_t k = i; k < n; k++) {
+			if (!failed(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0) {
+				jobs[k].r = r;
+				jobs[k].why = why;
+			}
+		}
+	}
+}
+
+static int sync_spool(const struct ingest_ctx *ctx, const char *relation)
+{
+	return ingest_spool_sync_dir(ctx->spool_fd, relation);
+}
+
+static void note_receipt(const struct ingest_ctx *ctx, struct ingest_job *j)
+{
+	const char *why = "";
+	int r = ingest_receipt_note(ctx, j->id, &j->receipt, &why);
+
+	if (r < 0)
+		receipt_failed(j, why, r);
+}
+
+static void hook_for(const struct ingest_ctx *ctx, int64_t id)
+{
+	struct ingest_time now;
+	int r;
+
 	if (!ctx->hooks)
 		return;
 	ingest_now(&now);
@@ -62,116 +263,92 @@ void ingest_after_record(const struct ingest_ctx *ctx, int64_t id)
 			  " action=retry_at_restart", (long long)id, strerror(-r));
 }
 
-/* Hand-off and record for the claimed row id; fd is the upload. */
-static int hand_off(const struct ingest_ctx *ctx, int64_t id, const char *relation,
-		    int fd, const struct stat *st, const char **why)
+/* Receipts, then hooks, for the jobs recorded now. A receipt that cannot
+ * be written is only logged: maintenance writes it later (maint.c). */
+static void after_records(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n)
 {
-	struct store_receipt *row = malloc(sizeof(*row));
-	struct ingest_spooled sp;
-	struct ingest_time now;
-	char detail[768];
-	int r;
+	for (size_t i = 0; i < n; i++) {
+		struct ingest_job *j = &jobs[i];
+		const char *why = "";
+		int r;
 
-	if (!row)
-		return -ENOMEM;
-	*why = "read_row";
-	r = store_upload_get(ctx->store, id, row);
-	if (r < 0)
-		goto out;
-	/* The spool name comes from the name at the first claim, so that a
-	 * retry after a rename finds what an earlier attempt left. */
-	r = ingest_spool_put(ctx->spool_fd, ctx->spool_dir, relation, id, row->name, fd, st, &sp,
-			     why);
-	if (r < 0)
-		goto out;
-	fault_point("after_spool");
-	snprintf(detail, sizeof(detail), "id=%lld name=%s size=%llu sha256=%s spool=%s",
-		 (long long)id, log_q(row->name), (unsigned long long)st->st_size, sp.sha256,
-		 log_q(sp.path));
-	ingest_now(&now);
-	r = store_upload_record(ctx->store, id, sp.sha256, (uint64_t)st->st_size, sp.path,
-				now.wall, ctx->hooks != NULL, detail);
-	if (r == -ENOENT) {
-		/* Recorded by the recovery of an earlier attempt meanwhile. */
-		r = skip(relation, row->name, "already_ingested", INGEST_ALREADY);
-		goto out;
+		if (failed(j))
+			continue;
+		r = ingest_receipt_put(ctx, j->id, false, &j->receipt, &why);
+		j->receipt_ok = r == 0;
+		if (r < 0)
+			receipt_failed(j, why, r);
 	}
-	if (r < 0) {
-		*why = "record";
-		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct ingest_job *j = &jobs[i];
+		bool seen = false;
+
+		if (failed(j) || !j->receipt_ok)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = !failed(&jobs[k]) && jobs[k].receipt_ok &&
+			       strcmp(jobs[k].relation, j->relation) == 0;
+		if (!seen && ingest_receipt_sync_dir(ctx, j->relation) < 0) {
+			for (size_t k = i; k < n; k++) {
+				if (!failed(&jobs[k]) && jobs[k].receipt_ok &&
+				    strcmp(jobs[k].relation, j->relation) == 0) {
+					jobs[k].receipt_ok = false;
+					receipt_failed(&jobs[k], "fsync_receipts_dir", -EIO);
+				}
+			}
+		}
 	}
-	fault_point("after_record");
-	log_event(LOG_INFO, "ingest_done",
-		  "relation=%s name=%s size=%llu sha256=%s spool=%s id=%lld method=%s user=%s"
-		  " src=%s",
-		  relation, log_q(row->name), (unsigned long long)st->st_size, sp.sha256,
-		  log_q(sp.path), (long long)id, sp.copied ? "copy" : "link",
-		  row->username[0] ? log_q(row->username) : "-", row->src[0] ? row->src : "-");
-	ingest_after_record(ctx, id);
-	r = INGEST_DONE;
-out:
-	free(row);
-	return r;
+	if (store_batch_begin(ctx->store) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			if (!failed(&jobs[i]) && jobs[i].receipt_ok)
+				note_receipt(ctx, &jobs[i]);
+		}
+		if (store_batch_end(ctx->store, true) < 0)
+			log_event(LOG_WARNING, "ingest_error",
+				  "reason=record_receipts error=commit action=retry_later");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (failed(&jobs[i]))
+			continue;
+		fault_point("after_receipt");
+		hook_for(ctx, jobs[i].id);
+	}
 }
 
-int ingest_process(const struct ingest_ctx *ctx, const char *rel, const char **why)
+void ingest_process_batch(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n)
 {
-	char relation[SD_RELATION_MAX + 1];
-	struct ingest_time now;
-	const char *name;
-	bool already = false;
-	struct stat st;
-	int64_t id = 0;
-	int rfd = -1, fd = -1;
-	int r;
+	for (size_t i = 0; i < n; i++)
+		open_candidate(ctx, &jobs[i]);
+	in_batch(ctx, jobs, n, claim, "claim");
+	for (size_t i = 0; i < n; i++) {
+		if (failed(&jobs[i]))
+			continue;
+		fault_point("after_claim");
+		spool(ctx, &jobs[i]);
+		if (!failed(&jobs[i]))
+			fault_point("after_spool");
+	}
+	sync_dirs(ctx, jobs, n, sync_spool, "fsync_dir");
+	in_batch(ctx, jobs, n, record, "record");
+	for (size_t i = 0; i < n; i++) {
+		struct ingest_job *j = &jobs[i];
 
-	*why = "ok";
-	if (ingest_path_split(rel, relation, &name) < 0)
-		return INGEST_GONE;
-	if (ingest_name_skipped(ctx->conf->ingest_skip_patterns, ingest_basename(name)))
-		return skip(relation, name, "skipped_name", INGEST_GONE);
-	rfd = ingest_open_beneath(ctx->root_fd, relation, O_RDONLY | O_DIRECTORY, 0);
-	if (rfd < 0) {
-		r = is_gone(rfd) ? skip(relation, name, "gone", INGEST_GONE) : rfd;
-		*why = "open_relation_dir";
-		goto out;
+		if (failed(j))
+			continue;
+		fault_point("after_record");
+		log_event(LOG_INFO, "ingest_done",
+			  "relation=%s name=%s size=%llu sha256=%s spool=%s id=%lld method=%s"
+			  " user=%s src=%s",
+			  j->relation, log_q(j->row.name), (unsigned long long)j->st.st_size,
+			  j->sp.sha256, log_q(j->sp.path), (long long)j->id,
+			  j->sp.copied ? "copy" : "link",
+			  j->row.username[0] ? log_q(j->row.username) : "-",
+			  j->row.src[0] ? j->row.src : "-");
 	}
-	/* O_NONBLOCK: a FIFO must not hang the watcher; it is refused below. */
-	fd = ingest_open_beneath(rfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
-	if (fd < 0) {
-		r = is_gone(fd) ? skip(relation, name, fd == -ELOOP ? "symlink" : "gone",
-				       INGEST_GONE)
-				: fd;
-		*why = "open";
-		goto out;
+	after_records(ctx, jobs, n);
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].fd >= 0)
+			close(jobs[i].fd);
+		jobs[i].fd = -1;
 	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		*why = "fstat";
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = skip(relation, name, "not_regular", INGEST_GONE);
-		goto out;
-	}
-	ingest_now(&now);
-	r = store_upload_claim_file(ctx->store, relation, name, (uint64_t)st.st_size,
-				    (uint64_t)st.st_dev, (uint64_t)st.st_ino, ingest_btime(fd),
-				    now.wall, &id, &already);
-	if (r < 0) {
-		*why = "claim";
-		goto out;
-	}
-	if (already) {
-		r = skip(relation, name, "already_ingested", INGEST_ALREADY);
-		goto out;
-	}
-	fault_point("after_claim");
-	r = hand_off(ctx, id, relation, fd, &st, why);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rfd >= 0)
-		close(rfd);
-	return r;
 }

@@ -197,12 +197,17 @@ static int open_receipts_dir(const struct ingest_ctx *ctx, const char *relation,
 		*why = "open_relation_dir";
 		return rfd;
 	}
-	if (create && mkdirat(rfd, SD_RECEIPTS_DIR, RECEIPT_DIR_MODE) == 0 && fsync(rfd) < 0) {
-		*why = "fsync_relation_dir";
-		dfd = -errno;
-		goto out;
-	}
+	/* Opened first: mkdir takes the relation directory's lock for writing,
+	 * which the daemon needs for every upload it creates there. */
 	dfd = ingest_open_beneath(rfd, SD_RECEIPTS_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd == -ENOENT && create) {
+		if (mkdirat(rfd, SD_RECEIPTS_DIR, RECEIPT_DIR_MODE) == 0 && fsync(rfd) < 0) {
+			*why = "fsync_relation_dir";
+			dfd = -errno;
+			goto out;
+		}
+		dfd = ingest_open_beneath(rfd, SD_RECEIPTS_DIR, O_RDONLY | O_DIRECTORY, 0);
+	}
 	if (dfd < 0)
 		*why = "open_receipts_dir";
 out:
@@ -210,11 +215,11 @@ out:
 	return dfd;
 }
 
-int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **why)
+int ingest_receipt_put(const struct ingest_ctx *ctx, int64_t id, bool sync_dir,
+		       struct ingest_receipt_out *out, const char **why)
 {
 	struct store_receipt *row = malloc(sizeof(*row));
-	char name[INGEST_NAME_MAX + 1], tmp[64];
-	struct ingest_time now;
+	char tmp[64];
 	char *doc = NULL;
 	int dfd = -1, fd = -1;
 	int r, len;
@@ -225,8 +230,9 @@ int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **
 	r = store_upload_get(ctx->store, id, row);
 	if (r < 0)
 		goto out;
+	snprintf(out->relation, sizeof(out->relation), "%s", row->relation);
 	*why = "receipt_name";
-	r = ingest_receipt_name(id, row->name, name, sizeof(name));
+	r = ingest_receipt_name(id, row->name, out->name, sizeof(out->name));
 	if (r < 0)
 		goto out;
 	len = ingest_receipt_json(row, &doc);
@@ -259,29 +265,59 @@ int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	fd = -1;
-	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+	if (r == 0 && renameat(dfd, tmp, dfd, out->name) < 0)
 		r = -errno;
-	if (r == 0 && fsync(dfd) < 0)
+	if (r == 0 && sync_dir && fsync(dfd) < 0)
 		r = -errno;
 	if (r < 0) {
 		*why = "write_receipt";
 		unlinkat(dfd, tmp, 0);
-		goto out;
 	}
-	ingest_now(&now);
-	r = store_upload_receipt_written(ctx->store, id, name, now.wall);
-	if (r < 0) {
-		*why = "record_receipt";
-		goto out;
-	}
-	log_event(LOG_INFO, "ingest_receipt", "relation=%s id=%lld receipt=%s", row->relation,
-		  (long long)id, log_q(name));
 out:
 	if (dfd >= 0)
 		close(dfd);
 	free(doc);
 	free(row);
 	return r;
+}
+
+int ingest_receipt_sync_dir(const struct ingest_ctx *ctx, const char *relation)
+{
+	const char *why = "";
+	int dfd = open_receipts_dir(ctx, relation, false, &why);
+	int r = 0;
+
+	if (dfd < 0)
+		return dfd;
+	if (fsync(dfd) < 0)
+		r = -errno;
+	close(dfd);
+	return r;
+}
+
+int ingest_receipt_note(const struct ingest_ctx *ctx, int64_t id,
+			const struct ingest_receipt_out *out, const char **why)
+{
+	struct ingest_time now;
+	int r;
+
+	ingest_now(&now);
+	r = store_upload_receipt_written(ctx->store, id, out->name, now.wall);
+	if (r < 0) {
+		*why = "record_receipt";
+		return r;
+	}
+	log_event(LOG_INFO, "ingest_receipt", "relation=%s id=%lld receipt=%s", out->relation,
+		  (long long)id, log_q(out->name));
+	return 0;
+}
+
+int ingest_receipt_write(const struct ingest_ctx *ctx, int64_t id, const char **why)
+{
+	struct ingest_receipt_out out;
+	int r = ingest_receipt_put(ctx, id, true, &out, why);
+
+	return r < 0 ? r : ingest_receipt_note(ctx, id, &out, why);
 }
 
 int ingest_receipt_remove(const struct ingest_ctx *ctx, const struct store_receipt *r,

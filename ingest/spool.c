@@ -24,8 +24,10 @@
  * before anything is put in it. */
 static int open_relation_dir(int spool_fd, const char *relation, const char **why)
 {
-	int fd;
+	int fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	if (fd >= 0 || errno != ENOENT)
+		goto opened;
 	if (mkdirat(spool_fd, relation, SPOOL_DIR_MODE) == 0) {
 		if (fsync(spool_fd) < 0) {
 			*why = "fsync_spool_dir";
@@ -36,6 +38,7 @@ static int open_relation_dir(int spool_fd, const char *relation, const char **wh
 		return -errno;
 	}
 	fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+opened:
 	if (fd < 0) {
 		*why = "open_spool_dir";
 		return -errno;
@@ -220,9 +223,22 @@ fail:
 	return r;
 }
 
+int ingest_spool_sync_dir(int spool_fd, const char *relation)
+{
+	int fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 int ingest_spool_put(int spool_fd, const char *spool_dir, const char *relation,
 		     int64_t id, const char *name, int src_fd, const struct stat *st,
-		     struct ingest_spooled *out, const char **why)
+		     bool sync_dir, struct ingest_spooled *out, const char **why)
 {
 	char target[INGEST_NAME_MAX + 1], tmp[64];
 	uint8_t sha[UTIL_SHA256_LEN];
@@ -279,7 +295,7 @@ int ingest_spool_put(int spool_fd, const char *spool_dir, const char *relation,
 			goto out;
 		}
 	}
-	if (fsync(dfd) < 0) {
+	if (sync_dir && fsync(dfd) < 0) {
 		r = -errno;
 		*why = "fsync_dir";
 		goto out;

@@ -3,6 +3,10 @@
 sftpdrop_unit_test(test_ingest
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest.c
   LIBS ingest_core)
+# A batch through every step on a temporary tree and an in-memory store.
+sftpdrop_unit_test(test_ingest_batch
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_ingest_batch.c
+  LIBS ingest_core)
 
 add_test(NAME ingest_watch
   COMMAND ${PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_ingest.py)
@@ -27,4 +31,5 @@ endif()
 
 # The store's side of an upload's life (claim, record + audit, hooks, work
 # lists), on an in-memory database.
-sftpdrop_unit_test(test_store_uploads SOURCES unit/test_store_uploads.c LIBS store)
+find_package(Threads REQUIRED)
+sftpdrop_unit_test(test_store_uploads SOURCES unit/test_store_uploads.c LIBS store Threads::Threads)
