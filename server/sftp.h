@@ -48,6 +48,11 @@ struct srv_sftp_io {
 	 * without a leading '/'. 0, or -errno: the upload is then not published. */
 	int (*published)(void *ctx, const char *path, uint64_t size, uint64_t dev,
 			 uint64_t ino);
+	/* Optional: published() only sent the question, and this waits for
+	 * its answer (0 or -errno, as published() would have returned), so
+	 * that the data sync of a durable CLOSE runs while it is answered.
+	 * Called once after each published() that returned 0. */
+	int (*published_wait)(void *ctx);
 	/* The publish announced by published() failed after all. */
 	void (*unpublished)(void *ctx, uint64_t dev, uint64_t ino);
 	/* Usage shared by the sessions of one connection (several channels),

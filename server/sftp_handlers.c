@@ -590,18 +590,27 @@ static int publish(struct sftp_session *s, struct sftp_handle *h, uint32_t id)
 		r = -errno;
 		goto fail;
 	}
-	if (fchmod(h->fd, SFTP_PUBLISH_MODE) < 0 ||
-	    (s->lim->sync_on_close && fdatasync(h->fd) < 0) ||
-	    fstat(h->fd, &st) < 0) {
+	if (fchmod(h->fd, SFTP_PUBLISH_MODE) < 0 || fstat(h->fd, &st) < 0) {
 		r = -errno;
 		goto fail;
 	}
 	/* On record first: the ingest watcher may act on the name as soon as
-	 * it appears, and must then find who uploaded it. */
+	 * it appears, and must then find who uploaded it. The data sync runs
+	 * while the record is made. */
 	if (s->io->published &&
 	    s->io->published(s->io->ctx, h->path + 1, (uint64_t)st.st_size,
 			     (uint64_t)st.st_dev, (uint64_t)st.st_ino) < 0) {
 		r = -SFTP_E_RECORD;
+		goto fail;
+	}
+	r = s->lim->sync_on_close && fdatasync(h->fd) < 0 ? -errno : 0;
+	if (s->io->published && s->io->published_wait && s->io->published_wait(s->io->ctx) < 0) {
+		r = -SFTP_E_RECORD;
+		goto fail;
+	}
+	if (r < 0) {
+		if (s->io->published && s->io->unpublished)
+			s->io->unpublished(s->io->ctx, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
 		goto fail;
 	}
 	/* A crash here leaves a record without a file: ingest marks it

@@ -425,9 +425,24 @@ static int on_published(void *ctx, const char *path, uint64_t size, uint64_t dev
 		log_event(LOG_ERR, "upload_not_recorded", "path=%s reason=too_long", log_q(path));
 		return -ENAMETOOLONG;
 	}
-	st = ask(w, &b, NULL);
-	if (st != MON_ST_OK) {
-		log_event(LOG_ERR, "upload_not_recorded", "path=%s status=%d", log_q(path), st);
+	/* The answer is read by on_published_wait(). */
+	st = mon_send(w->monfd, &b, -1);
+	if (st < 0) {
+		log_event(LOG_ERR, "upload_not_recorded", "path=%s error=%s", log_q(path),
+			  strerror(-st));
+		return st;
+	}
+	return 0;
+}
+
+static int on_published_wait(void *ctx)
+{
+	struct sftp_chan *c = ctx;
+	struct mon_buf b;
+	int r = mon_recv(c->w->monfd, &b, NULL);
+
+	if (r < 0 || b.data[0] != MON_ST_OK) {
+		log_event(LOG_ERR, "upload_not_recorded", "status=%d", r < 0 ? r : b.data[0]);
 		return -EIO;
 	}
 	return 0;
@@ -483,6 +498,7 @@ static struct sftp_chan *chan_add(struct worker *w, ssh_channel ch)
 	 * channels, so that together they stay within the quota. */
 	c->io = (struct srv_sftp_io){ .ctx = c, .write = chan_write,
 				      .published = on_published,
+				      .published_wait = on_published_wait,
 				      .unpublished = on_unpublished, .usage = &w->usage };
 	w->chans[w->n_chans++] = c;
 	return c;

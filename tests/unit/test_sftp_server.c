@@ -100,6 +100,8 @@ struct env {
 	uint64_t pub_size, pub_dev, pub_ino;
 	bool pub_name_existed; /* the final name existed when published() ran */
 	int pub_fail;          /* published() returns this */
+	int wait_fail;         /* published_wait() returns this */
+	int waits;             /* published_wait() calls */
 	int unpub_count;
 	/* last reply */
 	uint8_t *rx;
@@ -160,6 +162,18 @@ static int io_published(void *ctx, const char *path, uint64_t size,
 	e->pub_ino = ino;
 	pthread_mutex_unlock(&e->mu);
 	return 0;
+}
+
+static int io_published_wait(void *ctx)
+{
+	struct env *e = ctx;
+	int r;
+
+	pthread_mutex_lock(&e->mu);
+	e->waits++;
+	r = e->wait_fail;
+	pthread_mutex_unlock(&e->mu);
+	return r;
 }
 
 static void io_unpublished(void *ctx, uint64_t dev, uint64_t ino)
@@ -227,6 +241,7 @@ static int setup(void **state)
 				      .read = io_read,
 				      .write = io_write,
 				      .published = io_published,
+				      .published_wait = io_published_wait,
 				      .unpublished = io_unpublished };
 	e->rx = malloc(REPLY_MAX);
 	e->next_id = 1;
@@ -1004,6 +1019,34 @@ static void test_unrecorded_upload_is_not_published(void **state)
 	assert_string_equal(e->msg, "upload could not be recorded; try again");
 	assert_false(on_disk(e, "r.txt"));
 	assert_int_equal(count_staging(e, "."), 0);
+	assert_int_equal(stop(e), 0);
+}
+
+/* The record's answer comes after the data sync (published_wait): a
+ * refusal there publishes nothing either, and nothing is left to forget. */
+static void test_upload_refused_at_the_answer_is_not_published(void **state)
+{
+	struct env *e = *state;
+	struct handle h;
+
+	e->wait_fail = -EIO;
+	start(e);
+	assert_int_equal(c_open(e, "w.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
+	assert_string_equal(e->msg, "upload could not be recorded; try again");
+	assert_false(on_disk(e, "w.txt"));
+	assert_int_equal(e->pub_count, 1);
+	assert_int_equal(e->waits, 1);
+	assert_int_equal(e->unpub_count, 0);
+	e->wait_fail = 0;
+	assert_int_equal(c_open(e, "w.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), SRV_FX_OK);
+	assert_true(on_disk(e, "w.txt"));
+	assert_int_equal(e->waits, 2);
 	assert_int_equal(stop(e), 0);
 }
 
@@ -2013,6 +2056,7 @@ int main(void)
 		T(test_file_size_limit_at_the_bound),
 		T(test_path_length_and_depth_limits_at_the_bound),
 		T(test_unrecorded_upload_is_not_published),
+		T(test_upload_refused_at_the_answer_is_not_published),
 		T(test_upload_in_subdir_publishes_relative_path),
 		T(test_utf8_names_are_stored_byte_exact),
 		T(test_dotdot_and_absolute_paths_stay_inside_root),
