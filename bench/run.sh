@@ -295,9 +295,19 @@ wait_ingest() { # sftpdrop only: until ingest has recorded everything sent so fa
 	done
 	log "ingest did not catch up ($INGESTED expected)"
 }
+# Before each workload. Big files are deleted; small ones are moved aside
+# (same file system, so no inode is freed) and deleted with the work dir at
+# the end: ext4 without a journal (this machine's) will not reuse an inode
+# freed less than 60 s ago, so every file created after deleting thousands
+# steps over each of them (recently_deleted() in the kernel's inode
+# allocator), and whichever server ran next would pay for the one before.
 clean_up_dir() {
 	wait_ingest
-	find "$UPDIR" -mindepth 1 -maxdepth 1 -name 'b_*' -delete
+	local aside=$W/aside/$SRV.$RANDOM$RANDOM
+	mkdir -p "$aside"
+	find "$UPDIR" -mindepth 1 -maxdepth 1 -name 'b_*' -size +1M -delete
+	find "$UPDIR" -mindepth 1 -maxdepth 1 -name 'b_*' -exec mv -t "$aside" {} +
+	# spool entries are hard links to the uploads: no inode is freed
 	[ -d "$SD/spool/$REL" ] && find "$SD/spool/$REL" -mindepth 1 -maxdepth 1 -type f -delete || true
 	sync
 }
