@@ -286,6 +286,10 @@ wait_children_gone() { # per-connection processes exited and reaped
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
 	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 INGESTED=0
+sent() { # $1 files uploaded to sftpdrop, for wait_ingest (other servers: nothing)
+	[ "$SRV" = sd_on ] || [ "$SRV" = sd_off ] && INGESTED=$((INGESTED + $1))
+	return 0
+}
 wait_ingest() { # sftpdrop only: until ingest has recorded everything sent so far
 	[ "$SRV" = sd_on ] || [ "$SRV" = sd_off ] || return 0
 	local i
@@ -323,12 +327,12 @@ w_big() { # $1 = cipher, $2 = run
 	[ "${SRV#sd_}" != "$SRV" ] && i0=$(self_ticks "$INGEST_PID")
 	t0=$(now)
 	if ! CIPHER=$1 client "$W/batch"; then
-		log "$SRV: upload with $1 failed"; INGESTED=$((INGESTED + 0)); return 1
+		log "$SRV: upload with $1 failed"; return 1
 	fi
 	t1=$(now)
 	wait_children_gone "$SRVPID"
 	c1=$(cpu_ns)
-	INGESTED=$((INGESTED + 1))
+	sent 1
 	local mbs; mbs=$(awk -v b=$((BIG_MIB << 20)) -v a="$t0" -v z="$t1" 'BEGIN { printf "%.1f", b / (z - a) / 1e6 }')
 	if [ "$1" = aes128-gcm@openssh.com ]; then
 		add big_aes "$mbs"
@@ -349,7 +353,7 @@ w_par() {
 	for ((i = 0; i < PAR; i++)); do client "$W/batch_par_$i" & pids+=($!); done
 	for i in "${pids[@]}"; do wait "$i"; done
 	t1=$(now)
-	INGESTED=$((INGESTED + PAR))
+	sent "$PAR"
 	add par "$(awk -v b=$((PAR * (PAR_MIB << 20))) -v a="$t0" -v z="$t1" 'BEGIN { printf "%.1f", b / (z - a) / 1e6 }')"
 }
 w_small() {
@@ -359,7 +363,7 @@ w_small() {
 	t0=$(now)
 	client "$W/batch"
 	t1=$(now)
-	INGESTED=$((INGESTED + SMALL_FILES))
+	sent "$SMALL_FILES"
 	add small "$(awk -v n="$SMALL_FILES" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f", n / (z - a) }')"
 }
 w_sessions() {
@@ -370,7 +374,7 @@ w_sessions() {
 		echo "put $W/data/1k b_sess_$1_$i" | client -
 	done
 	t1=$(now)
-	INGESTED=$((INGESTED + SESSIONS))
+	sent "$SESSIONS"
 	add sess "$(awk -v n="$SESSIONS" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.1f", (z - a) * 1000 / n }')"
 }
 w_idle() {
@@ -414,7 +418,7 @@ w_latency() { # sftpdrop only: CLOSE (sftp_publish) -> spool (ingest_done), 50 f
 			sleep 0.02
 		done
 	} | client -
-	INGESTED=$((INGESTED + LAT_FILES))
+	sent "$LAT_FILES"
 	wait_ingest
 	tail -n +$((from_d + 1)) "$SD/daemon.log" >"$W/lat_d"
 	tail -n +$((from_i + 1)) "$SD/ingest.log" >"$W/lat_i"
