@@ -63,8 +63,18 @@ usermod -p '*' "$SYSUSER"   # not "!": sshd without PAM refuses locked accounts
 mkdir -p /run/sshd
 
 # ---- work dir, cleanup -----------------------------------------------------
-W=$(mktemp -d "${BENCH_DIR:-/var/tmp}/sftpdrop-bench.XXXXXX")
-chmod 755 "$W"
+# The work dir goes below a directory marked "top of a hierarchy" (chattr +T)
+# so that ext4 puts it in a block group of its own (the Orlov allocator)
+# rather than next to its parent, where other programs' recently freed
+# inodes would make every file creation slow: ext4 without a journal skips
+# inodes freed in the last 60 s (6 min while their table block is dirty), and
+# on this machine creating a 4 KiB file in /var/tmp itself took 780 us
+# against 27 us in a fresh group. All three servers share the work dir.
+TOP=${BENCH_DIR:-/var/tmp}/sftpdrop-bench.d
+mkdir -p "$TOP"
+chattr +T "$TOP" 2>/dev/null || true
+W=$(mktemp -d "$TOP/run.XXXXXX")
+chmod 755 "$TOP" "$W"
 PIDS=()
 cleanup() {
 	local p
@@ -73,7 +83,8 @@ cleanup() {
 	sleep 0.3
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	for p in "${CGS[@]}"; do rmdir "$p" 2>/dev/null || true; done
-	[ "${BENCH_KEEP:-0}" = 1 ] && log "work dir kept: $W" || rm -rf "$W"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then log "work dir kept: $W"
+	else rm -rf "$W"; rmdir "$TOP" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

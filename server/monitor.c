@@ -28,6 +28,10 @@
 #include "util.h"
 #include "worker.h"
 
+/* WAL pages (4 KiB) past which a monitor checkpoints itself; ingest does it
+ * long before (SQLite's default, 1000). */
+#define MON_CHECKPOINT_PAGES 16000
+
 enum mon_state {
 	MS_NONE = 1 << 0,     /* no login attempt under way */
 	MS_DIALOGUE = 1 << 1, /* password given; rounds follow */
@@ -409,6 +413,11 @@ _Noreturn void srv_monitor_main(const struct conf *c, ssh_bind bind, struct srv_
 		waitpid(worker, &status, 0);
 		_exit(1);
 	}
+	/* Checkpoints are left to sftpdrop-ingest, which commits after every
+	 * batch anyway: a monitor doing one would hold up the CLOSE it records
+	 * for a few ms. It still does one if the log grows past this much
+	 * (ingest stopped). */
+	store_set_checkpoint_pages(m.store, MON_CHECKPOINT_PAGES);
 	if (i18n_init(c->language) < 0)
 		log_event(LOG_WARNING, "catalog_missing", "language=%s", c->language);
 	login_init(&m.login, c, m.store, conn->src);

@@ -107,6 +107,10 @@ void store_close(struct store *s);
  * SQLite's synchronous = FULL) or only until it is in the write-ahead log
  * (NORMAL: never corrupt, but the last commits may be lost on power failure). */
 int store_set_durable(struct store *s, bool durable);
+/* Copy the write-ahead log into the database (a checkpoint, with its disk
+ * syncs) when a commit of this connection finds it longer than pages
+ * (SQLite's default: 1000). */
+int store_set_checkpoint_pages(struct store *s, int pages);
 /* Group the writes that follow into one transaction (one disk sync for all
  * of them), each multi-statement step in a savepoint of its own so that a
  * failing step undoes only itself. Not nestable. store_batch_end() commits

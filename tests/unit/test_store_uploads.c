@@ -303,6 +303,31 @@ static void a_batch_ended_without_commit_leaves_nothing(void **st)
 	assert_int_equal(rows(s), 1);
 }
 
+static void the_daemon_records_upload_after_upload_with_its_own_values(void **st)
+{
+	struct store *s = *st;
+
+	/* One prepared statement serves every record: nothing of one row may
+	 * stay bound for the next. */
+	assert_int_equal(store_upload_received_from(s, "123456", "anna", "192.0.2.7", "a.csv", 5,
+						    7, 42, 100),
+			 0);
+	assert_int_equal(store_upload_received_from(s, "654321", NULL, NULL, "b.csv", 6, 7, 43,
+						    101),
+			 0);
+	assert_int_equal(store_upload_received_from(s, "123456", "anna", "192.0.2.7", "a.csv", 5,
+						    7, 42, 100),
+			 0);
+	assert_string_equal(get(s, 2)->relation, "654321");
+	assert_string_equal(get(s, 2)->username, "");
+	assert_string_equal(get(s, 2)->src, "");
+	assert_string_equal(get(s, 2)->name, "b.csv");
+	assert_int_equal(get(s, 2)->size, 6);
+	assert_int_equal(get(s, 2)->received_at, 101);
+	assert_string_equal(get(s, 3)->username, "anna");
+	assert_int_equal(rows(s), 3);
+}
+
 struct holder {
 	const char *path;
 	int hold_ms;
@@ -408,6 +433,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_batch_ended_without_commit_leaves_nothing, setup,
 						teardown),
 		cmocka_unit_test(a_writer_waits_for_another_writer_and_then_goes_on),
+		cmocka_unit_test_setup_teardown(
+			the_daemon_records_upload_after_upload_with_its_own_values, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
