@@ -1005,19 +1005,28 @@ static void test_path_length_and_depth_limits_at_the_bound(void **state)
 	assert_int_equal(stop(e), 0);
 }
 
+/* Upload 4 bytes as name; CLOSE answers want (and the message, if FAILURE,
+ * is that of an unrecorded upload). */
+static void upload_closes(struct env *e, const char *name, uint32_t want)
+{
+	struct handle h;
+
+	assert_int_equal(c_open(e, name, SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
+			 SRV_FX_OK);
+	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
+	assert_int_equal(c_close(e, &h), want);
+	if (want == SRV_FX_FAILURE)
+		assert_string_equal(e->msg, "upload could not be recorded; try again");
+	assert_int_equal(on_disk(e, name), want == SRV_FX_OK);
+}
+
 static void test_unrecorded_upload_is_not_published(void **state)
 {
 	struct env *e = *state;
-	struct handle h;
 
 	e->pub_fail = -EIO;
 	start(e);
-	assert_int_equal(c_open(e, "r.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
-			 SRV_FX_OK);
-	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
-	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
-	assert_string_equal(e->msg, "upload could not be recorded; try again");
-	assert_false(on_disk(e, "r.txt"));
+	upload_closes(e, "r.txt", SRV_FX_FAILURE);
 	assert_int_equal(count_staging(e, "."), 0);
 	assert_int_equal(stop(e), 0);
 }
@@ -1027,25 +1036,15 @@ static void test_unrecorded_upload_is_not_published(void **state)
 static void test_upload_refused_at_the_answer_is_not_published(void **state)
 {
 	struct env *e = *state;
-	struct handle h;
 
 	e->wait_fail = -EIO;
 	start(e);
-	assert_int_equal(c_open(e, "w.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
-			 SRV_FX_OK);
-	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
-	assert_int_equal(c_close(e, &h), SRV_FX_FAILURE);
-	assert_string_equal(e->msg, "upload could not be recorded; try again");
-	assert_false(on_disk(e, "w.txt"));
+	upload_closes(e, "w.txt", SRV_FX_FAILURE);
 	assert_int_equal(e->pub_count, 1);
 	assert_int_equal(e->waits, 1);
 	assert_int_equal(e->unpub_count, 0);
 	e->wait_fail = 0;
-	assert_int_equal(c_open(e, "w.txt", SRV_FXF_WRITE | SRV_FXF_CREAT | SRV_FXF_TRUNC, &h),
-			 SRV_FX_OK);
-	assert_int_equal(c_write(e, &h, 0, "data", 4), SRV_FX_OK);
-	assert_int_equal(c_close(e, &h), SRV_FX_OK);
-	assert_true(on_disk(e, "w.txt"));
+	upload_closes(e, "w.txt", SRV_FX_OK);
 	assert_int_equal(e->waits, 2);
 	assert_int_equal(stop(e), 0);
 }
