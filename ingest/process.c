@@ -208,31 +208,42 @@ static void in_batch(const struct ingest_ctx *ctx, struct ingest_job *jobs, size
 	}
 }
 
-/* Sync the directory of each relation among the jobs still going, once;
- * sync(ctx, relation) fails: the jobs of that relation fail with why. */
+/* Sync the directory of each relation among the jobs that are live, once
+ * per relation; when that fails, failed_sync() each live job of it. */
 static void sync_dirs(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n,
-		      int (*sync)(const struct ingest_ctx *, const char *), const char *why)
+		      bool (*live)(const struct ingest_job *),
+		      int (*sync)(const struct ingest_ctx *, const char *),
+		      void (*failed_sync)(struct ingest_job *, int))
 {
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 		int r;
 
-		if (failed(&jobs[i]))
+		if (!live(&jobs[i]))
 			continue;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = !failed(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0;
+			seen = live(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0;
 		if (seen)
 			continue;
 		r = sync(ctx, jobs[i].relation);
 		if (r == 0)
 			continue;
-		for (size_t k = i; k < n; k++) {
-			if (!failed(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0) {
-				jobs[k].r = r;
-				jobs[k].why = why;
-			}
+		for (size_t k = n; k-- > i;) {
+			if (live(&jobs[k]) && strcmp(jobs[k].relation, jobs[i].relation) == 0)
+				failed_sync(&jobs[k], r);
 		}
 	}
+}
+
+static bool going(const struct ingest_job *j)
+{
+	return !failed(j);
+}
+
+static void spool_sync_failed(struct ingest_job *j, int r)
+{
+	j->r = r;
+	j->why = "fsync_dir";
 }
 
 static int sync_spool(const struct ingest_ctx *ctx, const char *relation)
@@ -265,12 +276,24 @@ static void hook_for(const struct ingest_ctx *ctx, int64_t id)
 
 /* Receipts, then hooks, for the jobs recorded now. A receipt that cannot
  * be written is only logged: maintenance writes it later (maint.c). */
+static bool receipted(const struct ingest_job *j)
+{
+	return !failed(j) && j->receipt_ok;
+}
+
+static void receipt_sync_failed(struct ingest_job *j, int r)
+{
+	j->receipt_ok = false;
+	receipt_failed(j, "fsync_receipts_dir", r);
+}
+
 static void after_records(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n)
 {
+	int r;
+
 	for (size_t i = 0; i < n; i++) {
 		struct ingest_job *j = &jobs[i];
 		const char *why = "";
-		int r;
 
 		if (failed(j))
 			continue;
@@ -279,34 +302,18 @@ static void after_records(const struct ingest_ctx *ctx, struct ingest_job *jobs,
 		if (r < 0)
 			receipt_failed(j, why, r);
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct ingest_job *j = &jobs[i];
-		bool seen = false;
-
-		if (failed(j) || !j->receipt_ok)
-			continue;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = !failed(&jobs[k]) && jobs[k].receipt_ok &&
-			       strcmp(jobs[k].relation, j->relation) == 0;
-		if (!seen && ingest_receipt_sync_dir(ctx, j->relation) < 0) {
-			for (size_t k = i; k < n; k++) {
-				if (!failed(&jobs[k]) && jobs[k].receipt_ok &&
-				    strcmp(jobs[k].relation, j->relation) == 0) {
-					jobs[k].receipt_ok = false;
-					receipt_failed(&jobs[k], "fsync_receipts_dir", -EIO);
-				}
-			}
-		}
-	}
-	if (store_batch_begin(ctx->store) == 0) {
+	sync_dirs(ctx, jobs, n, receipted, ingest_receipt_sync_dir, receipt_sync_failed);
+	r = store_batch_begin(ctx->store);
+	if (r == 0) {
 		for (size_t i = 0; i < n; i++) {
-			if (!failed(&jobs[i]) && jobs[i].receipt_ok)
+			if (receipted(&jobs[i]))
 				note_receipt(ctx, &jobs[i]);
 		}
-		if (store_batch_end(ctx->store, true) < 0)
-			log_event(LOG_WARNING, "ingest_error",
-				  "reason=record_receipts error=commit action=retry_later");
+		r = store_batch_end(ctx->store, true);
 	}
+	if (r < 0)
+		log_event(LOG_WARNING, "ingest_error",
+			  "reason=record_receipts error=%s action=retry_later", strerror(-r));
 	for (size_t i = 0; i < n; i++) {
 		if (failed(&jobs[i]))
 			continue;
@@ -328,7 +335,7 @@ void ingest_process_batch(const struct ingest_ctx *ctx, struct ingest_job *jobs,
 		if (!failed(&jobs[i]))
 			fault_point("after_spool");
 	}
-	sync_dirs(ctx, jobs, n, sync_spool, "fsync_dir");
+	sync_dirs(ctx, jobs, n, going, sync_spool, spool_sync_failed);
 	in_batch(ctx, jobs, n, record, "record");
 	for (size_t i = 0; i < n; i++) {
 		struct ingest_job *j = &jobs[i];
