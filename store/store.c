@@ -1205,9 +1205,9 @@ out:
 
 /* ---- receipts / partials ---- */
 
-/* Run body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on failure). */
-/* body in a transaction of its own, or inside a batch in a savepoint, so
- * that a failing step leaves the batch's other steps in place. */
+/* Run body inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on failure), or
+ * inside a batch in a savepoint, so that a failing step undoes itself and
+ * leaves the batch's other steps in place. */
 static int in_transaction(struct store *s, int (*body)(struct store *s, void *ud), void *ud)
 {
 	int r = exec(s, s->batch ? "SAVEPOINT step" : "BEGIN IMMEDIATE");
