@@ -351,10 +351,17 @@ int ingest_spool_find(int spool_fd, const char *spool_dir, const char *relation,
 		goto out;
 	}
 	/* Its final name says it is complete: a link to the published file or
-	 * a copy renamed only after it was verified. */
+	 * a copy renamed only after it was verified. Whether that name reached
+	 * the disk is not known (the attempt may have stopped before the
+	 * directory sync): make sure before it is recorded. */
 	r = util_sha256_fd(fd, sha, size);
 	if (r < 0) {
 		*why = "hash";
+		goto out;
+	}
+	if (fdatasync(fd) < 0 || fsync(dfd) < 0) {
+		r = -errno;
+		*why = "fsync";
 		goto out;
 	}
 	r = snprintf(out->path, sizeof(out->path), "%s/%s/%s", spool_dir, relation, target);

@@ -49,6 +49,7 @@ struct mon_ctx {
 	unsigned passwords; /* password checks asked for (each costs argon2) */
 	struct timespec started; /* when the current request arrived */
 	const char *log_ctx;     /* "sid=... src=..." */
+	bool birth_times;        /* the relation's file system keeps them (statx) */
 };
 
 /* Refusals leave after the same delay from the request, whatever the cause. */
@@ -202,6 +203,7 @@ static int on_pubkey(struct mon_ctx *m, struct mon_buf *req)
 
 static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
 {
+	struct statx sx;
 	struct mon_buf b;
 	char path[4096];
 	int fd;
@@ -219,6 +221,8 @@ static int on_open_root(struct mon_ctx *m, struct mon_buf *req)
 		log_event(LOG_ERR, "root_error", "path=%s err=%s", log_q(path), strerror(errno));
 		return -errno;
 	}
+	m->birth_times = statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) == 0 &&
+			 (sx.stx_mask & STATX_BTIME);
 	mon_buf_init(&b, MON_ST_OK);
 	mon_put_cstr(&b, m->login.relation);
 	mon_put_cstr(&b, m->login.username);
@@ -231,6 +235,7 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 {
 	const char *name;
 	uint64_t size, dev, ino;
+	bool lax;
 	int r;
 
 	if (mon_get_str(req, &name, NULL) < 0 || mon_get_u64(req, &size) < 0 ||
@@ -241,12 +246,16 @@ static int on_upload(struct mon_ctx *m, struct mon_buf *req)
 	 * Without sync_on_close the upload itself is not durable at CLOSE, so
 	 * neither need its row be: a row lost to a power failure leaves a file
 	 * that ingest claims as unknown (store_upload_claim_file), while any
-	 * later durable commit (ingest's) carries this one to disk too. */
-	if (!m->conf->sync_on_close)
+	 * later durable commit (ingest's) carries this one to disk too. Only
+	 * where birth times tell a new file on a reused inode from the earlier
+	 * upload of that inode: without them, the earlier row would make ingest
+	 * take the new file for one it has ingested already. */
+	lax = !m->conf->sync_on_close && m->birth_times;
+	if (lax)
 		store_set_durable(m->store, false);
 	r = store_upload_received_from(m->store, m->login.relation, m->login.username, m->src,
 				       name, size, dev, ino, clock_now());
-	if (!m->conf->sync_on_close)
+	if (lax)
 		store_set_durable(m->store, true);
 	if (r < 0)
 		log_event(LOG_ERR, "store_error", "op=upload_received name=%s err=%s",

@@ -51,7 +51,8 @@ struct srv_sftp_io {
 	/* Optional: published() only sent the question, and this waits for
 	 * its answer (0 or -errno, as published() would have returned), so
 	 * that the data sync of a durable CLOSE runs while it is answered.
-	 * Called once after each published() that returned 0. */
+	 * Called once after each published() that returned 0. A published()
+	 * that only sends needs this, or its answer stays unread. */
 	int (*published_wait)(void *ctx);
 	/* The publish announced by published() failed after all. */
 	void (*unpublished)(void *ctx, uint64_t dev, uint64_t ino);

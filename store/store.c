@@ -1210,8 +1210,14 @@ out:
  * leaves the batch's other steps in place. */
 static int in_transaction(struct store *s, int (*body)(struct store *s, void *ud), void *ud)
 {
-	int r = exec(s, s->batch ? "SAVEPOINT step" : "BEGIN IMMEDIATE");
+	int r;
 
+	/* SQLite rolls a whole transaction back by itself after some errors
+	 * (disk full, I/O); a batch must not then go on step by step outside
+	 * any transaction, each step committed on its own. */
+	if (s->batch && sqlite3_get_autocommit(s->db))
+		return -EIO;
+	r = exec(s, s->batch ? "SAVEPOINT step" : "BEGIN IMMEDIATE");
 	if (r < 0)
 		return r;
 	r = body(s, ud);
@@ -1245,6 +1251,8 @@ int store_batch_end(struct store *s, bool commit)
 	if (!s->batch)
 		return -EINVAL;
 	s->batch = false;
+	if (sqlite3_get_autocommit(s->db))
+		return -EIO; /* rolled back by SQLite meanwhile: nothing kept */
 	r = commit ? exec(s, "COMMIT") : -ECANCELED;
 	if (r < 0)
 		exec(s, "ROLLBACK");
@@ -1519,7 +1527,11 @@ static int set_time(struct store *s, const char *sql, int64_t id, int64_t now)
 int store_upload_receipt_written(struct store *s, int64_t id, const char *name, int64_t now)
 {
 	sqlite3_stmt *st = NULL;
-	int r = prepare(s,
+	int r = s->batch && sqlite3_get_autocommit(s->db) ? -EIO : 0;
+
+	if (r < 0)
+		return r;
+	r = prepare(s,
 			"UPDATE uploads SET receipt_at = ?, receipt_name = ?"
 			" WHERE id = ? AND receipt_at IS NULL",
 			&st);
