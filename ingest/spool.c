@@ -24,21 +24,21 @@
  * before anything is put in it. */
 static int open_relation_dir(int spool_fd, const char *relation, const char **why)
 {
+	/* Opened first: mkdir would lock spool_fd for writing every time. */
 	int fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd >= 0 || errno != ENOENT)
-		goto opened;
-	if (mkdirat(spool_fd, relation, SPOOL_DIR_MODE) == 0) {
-		if (fsync(spool_fd) < 0) {
-			*why = "fsync_spool_dir";
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdirat(spool_fd, relation, SPOOL_DIR_MODE) == 0) {
+			if (fsync(spool_fd) < 0) {
+				*why = "fsync_spool_dir";
+				return -errno;
+			}
+		} else if (errno != EEXIST) {
+			*why = "mkdir_spool_dir";
 			return -errno;
 		}
-	} else if (errno != EEXIST) {
-		*why = "mkdir_spool_dir";
-		return -errno;
+		fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	fd = openat(spool_fd, relation, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-opened:
 	if (fd < 0) {
 		*why = "open_spool_dir";
 		return -errno;
