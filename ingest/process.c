@@ -43,10 +43,10 @@ int64_t ingest_btime(int fd)
 	return (int64_t)sx.stx_btime.tv_sec * 1000000000 + sx.stx_btime.tv_nsec;
 }
 
-static void receipt_failed(const struct ingest_job *j, const char *why, int r)
+static void receipt_failed(int64_t id, const char *why, int r)
 {
 	log_event(LOG_WARNING, "ingest_error", "id=%lld reason=%s error=%s action=retry_later",
-		  (long long)j->id, why, strerror(-r));
+		  (long long)id, why, strerror(-r));
 }
 
 static void hook_for(const struct ingest_ctx *ctx, int64_t id);
@@ -57,8 +57,7 @@ void ingest_after_record(const struct ingest_ctx *ctx, int64_t id)
 	int r = ingest_receipt_write(ctx, id, &why);
 
 	if (r < 0)
-		log_event(LOG_WARNING, "ingest_error", "id=%lld reason=%s error=%s action=retry_later",
-			  (long long)id, why, strerror(-r));
+		receipt_failed(id, why, r);
 	fault_point("after_receipt");
 	hook_for(ctx, id);
 }
@@ -257,7 +256,7 @@ static void note_receipt(const struct ingest_ctx *ctx, struct ingest_job *j)
 	int r = ingest_receipt_note(ctx, j->id, &j->receipt, &why);
 
 	if (r < 0)
-		receipt_failed(j, why, r);
+		receipt_failed(j->id, why, r);
 }
 
 static void hook_for(const struct ingest_ctx *ctx, int64_t id)
@@ -284,7 +283,7 @@ static bool receipted(const struct ingest_job *j)
 static void receipt_sync_failed(struct ingest_job *j, int r)
 {
 	j->receipt_ok = false;
-	receipt_failed(j, "fsync_receipts_dir", r);
+	receipt_failed(j->id, "fsync_receipts_dir", r);
 }
 
 static void after_records(const struct ingest_ctx *ctx, struct ingest_job *jobs, size_t n)
@@ -300,7 +299,7 @@ static void after_records(const struct ingest_ctx *ctx, struct ingest_job *jobs,
 		r = ingest_receipt_put(ctx, j->id, false, &j->receipt, &why);
 		j->receipt_ok = r == 0;
 		if (r < 0)
-			receipt_failed(j, why, r);
+			receipt_failed(j->id, why, r);
 	}
 	sync_dirs(ctx, jobs, n, receipted, ingest_receipt_sync_dir, receipt_sync_failed);
 	r = store_batch_begin(ctx->store);
