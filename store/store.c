@@ -197,6 +197,15 @@ static int next_row(sqlite3_stmt *st)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
+/* Step a lookup: 0 when its row is ready, -ENOENT when there is none, or
+ * -errno. */
+static int first_row(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
+}
+
 static int exec(struct store *s, const char *sql)
 {
 	return map_rc(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
@@ -368,15 +377,13 @@ int store_relation_get(struct store *s, const char *number, struct store_relatio
 {
 	sqlite3_stmt *st = NULL;
 	int r = prepare(s, "SELECT " RELATION_COLS " FROM relations WHERE number = ?", &st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	bind_text(st, 1, number);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	r = first_row(st);
+	if (r == 0)
 		relation_row(st, out);
-	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -533,16 +540,14 @@ int store_user_get(struct store *s, const char *relation, const char *username,
 			"SELECT " USER_COLS " FROM users u JOIN relations r ON r.id = u.relation_id"
 			" WHERE r.number = ? AND u.username = ?",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	bind_text(st, 1, relation);
 	bind_text(st, 2, username);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	r = first_row(st);
+	if (r == 0)
 		user_row(st, out, true);
-	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -880,15 +885,13 @@ int store_ban_get(struct store *s, const char *src, struct store_ban *out)
 	sqlite3_stmt *st = NULL;
 	int r = prepare(s, "SELECT src, failures, window_start, banned_until FROM bans WHERE src = ?",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	bind_text(st, 1, src);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	r = first_row(st);
+	if (r == 0)
 		ban_row(st, out);
-	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1651,15 +1654,13 @@ int store_upload_get(struct store *s, int64_t id, struct store_receipt *out)
 {
 	sqlite3_stmt *st = NULL;
 	int r = prepare(s, "SELECT " RECEIPT_COLS " FROM uploads WHERE id = ?", &st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	r = first_row(st);
+	if (r == 0)
 		receipt_row(st, out);
-	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -1732,16 +1733,14 @@ int store_key_find(struct store *s, int64_t user_id, const char *fingerprint,
 	sqlite3_stmt *st = NULL;
 	int r = prepare(s, "SELECT " KEY_COLS " FROM user_keys WHERE user_id = ? AND fingerprint = ?",
 			&st);
-	int rc;
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, user_id);
 	bind_text(st, 2, fingerprint);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	r = first_row(st);
+	if (r == 0)
 		key_row(st, out);
-	r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : map_rc(rc);
 	sqlite3_finalize(st);
 	return r;
 }
