@@ -240,14 +240,66 @@ out:
 	return r;
 }
 
+/* An upload past upload_retention: its published file, then the note. */
+static int expire_upload(const struct ingest_ctx *ctx, const struct store_receipt *row,
+			 int64_t now, const char **why)
+{
+	int r = expire_file(ctx, row, why);
+
+	if (r < 0)
+		return r;
+	if (r == 1)
+		log_event(LOG_INFO, "upload_expired", "relation=%s name=%s id=%" PRId64,
+			  row->relation, log_q(row->cur_name), row->id);
+	r = store_upload_removed(ctx->store, row->id, now);
+	if (r < 0)
+		*why = "record_removed";
+	return r;
+}
+
+/* A receipt past receipt_retention (the note is made inside). */
+static int expire_receipt(const struct ingest_ctx *ctx, const struct store_receipt *row,
+			  int64_t now, const char **why)
+{
+	(void)now;
+	return ingest_receipt_remove(ctx, row, why);
+}
+
+/* One work list of what is older than retention seconds, each row through
+ * expire. false: one failed (logged), the rest waits for the next round. */
+static bool expire_list(const struct ingest_ctx *ctx, enum store_todo what, int64_t retention,
+			int64_t now, struct store_receipt *row,
+			int (*expire)(const struct ingest_ctx *, const struct store_receipt *,
+				      int64_t, const char **))
+{
+	int64_t ids[MAINT_BATCH];
+	int n = retention > 0
+			? store_upload_todo(ctx->store, what, now - retention, 0, ids, MAINT_BATCH)
+			: 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *why = "";
+		int r = store_upload_get(ctx->store, ids[i], row);
+
+		if (r == 0)
+			r = expire(ctx, row, now, &why);
+		if (r < 0) {
+			log_event(LOG_WARNING, "ingest_error",
+				  "id=%" PRId64 " reason=expire_%s error=%s retry_s=%d", ids[i], why,
+				  strerror(-r), MAINT_FAIL_PAUSE_S);
+			return false;
+		}
+	}
+	return true;
+}
+
 void ingest_expire(const struct ingest_ctx *ctx, int64_t now)
 {
 	static int64_t pause_until;
 	const struct conf *c = ctx->conf;
 	struct store_receipt *row;
 	struct ingest_time t;
-	int64_t ids[MAINT_BATCH];
-	int n;
+	bool ok;
 
 	ingest_now(&t);
 	if (t.mono_ms < pause_until)
@@ -255,48 +307,13 @@ void ingest_expire(const struct ingest_ctx *ctx, int64_t now)
 	row = malloc(sizeof(*row));
 	if (!row)
 		return;
-	n = c->upload_retention > 0
-		    ? store_upload_todo(ctx->store, STORE_TODO_EXPIRE_FILE, now - c->upload_retention,
-					0, ids, MAINT_BATCH)
-		    : 0;
-	for (int i = 0; i < n; i++) {
-		const char *why = "";
-		int r = store_upload_get(ctx->store, ids[i], row);
-
-		if (r == 0)
-			r = expire_file(ctx, row, &why);
-		if (r < 0) {
-			log_event(LOG_WARNING, "ingest_error",
-				  "id=%" PRId64 " reason=expire_%s error=%s retry_s=%d", ids[i], why,
-				  strerror(-r), MAINT_FAIL_PAUSE_S);
-			pause_until = t.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
-			break;
-		}
-		if (r == 1)
-			log_event(LOG_INFO, "upload_expired", "relation=%s name=%s id=%" PRId64,
-				  row->relation, log_q(row->cur_name), ids[i]);
-		r = store_upload_removed(ctx->store, ids[i], now);
-		if (r < 0)
-			break;
-	}
-	n = c->receipt_retention > 0
-		    ? store_upload_todo(ctx->store, STORE_TODO_EXPIRE_RECEIPT,
-					now - c->receipt_retention, 0, ids, MAINT_BATCH)
-		    : 0;
-	for (int i = 0; i < n; i++) {
-		const char *why = "";
-		int r = store_upload_get(ctx->store, ids[i], row);
-
-		if (r == 0)
-			r = ingest_receipt_remove(ctx, row, &why);
-		if (r < 0) {
-			log_event(LOG_WARNING, "ingest_error",
-				  "id=%" PRId64 " reason=expire_%s error=%s retry_s=%d", ids[i], why,
-				  strerror(-r), MAINT_FAIL_PAUSE_S);
-			pause_until = t.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
-			break;
-		}
-	}
+	ok = expire_list(ctx, STORE_TODO_EXPIRE_FILE, c->upload_retention, now, row,
+			 expire_upload);
+	if (!expire_list(ctx, STORE_TODO_EXPIRE_RECEIPT, c->receipt_retention, now, row,
+			 expire_receipt))
+		ok = false;
+	if (!ok)
+		pause_until = t.mono_ms + MAINT_FAIL_PAUSE_S * 1000;
 	free(row);
 }
 
