@@ -28,46 +28,11 @@
 #include "sftp.h"
 #include "sftp_codec.h"
 #include "sftp_jail.h"
+#include "sftp_pkt.h"
 
 #define REPLY_MAX (1024 * 1024)
 
-/* ---- client-side packet building ---- */
-
-struct pkt {
-	uint8_t b[64 * 1024];
-	size_t n;
-};
-
-static void p_u8(struct pkt *p, uint8_t v)
-{
-	p->b[p->n++] = v;
-}
-
-static void p_u32(struct pkt *p, uint32_t v)
-{
-	p_u8(p, (uint8_t)(v >> 24));
-	p_u8(p, (uint8_t)(v >> 16));
-	p_u8(p, (uint8_t)(v >> 8));
-	p_u8(p, (uint8_t)v);
-}
-
-static void p_u64(struct pkt *p, uint64_t v)
-{
-	p_u32(p, (uint32_t)(v >> 32));
-	p_u32(p, (uint32_t)v);
-}
-
-static void p_strn(struct pkt *p, const void *s, size_t n)
-{
-	p_u32(p, (uint32_t)n);
-	memcpy(p->b + p->n, s, n);
-	p->n += n;
-}
-
-static void p_str(struct pkt *p, const char *s)
-{
-	p_strn(p, s, strlen(s));
-}
+/* ---- client-side packet building (the basics in sftp_pkt.h) ---- */
 
 static uint32_t g32(const uint8_t *p)
 {
